@@ -1,0 +1,1 @@
+//! Benchmark helpers (capture generators) shared by the criterion benches.

@@ -1,0 +1,1 @@
+//! The offline/online analysis pipeline: frames in, calls and streams out.

@@ -1,0 +1,1 @@
+//! SIP transactions, dialogs, legs and calls. Pure: fed parsed messages with capture times.

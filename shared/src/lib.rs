@@ -1,0 +1,24 @@
+//! callscope's shared library: everything two or more binaries need.
+//!
+//! Layers, from bytes up (see `docs/ARCHITECTURE.md`):
+//! - [`wire`]: checked zero-copy views of capture files and packet headers, and the
+//!   decapsulation stack that turns a captured frame into transport segments.
+//! - [`stream`]: transport framing of SIP (TCP reassembly, WebSocket, SCTP DATA chunks).
+//! - [`sip`]: zero-copy SIP and SDP parsers.
+//! - [`rtp`]: RTP/RTCP views, per-stream statistics (RFC 3550 and tshark's), E-model.
+//! - [`calls`]: transactions, dialogs, legs and calls.
+//! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
+//!
+//! Protocol logic here does no I/O and reads no clock: every function is driven by the
+//! timestamps it is given. The one exception to `unsafe_code = deny` is [`mmap`], which maps
+//! a capture file into memory.
+#![deny(unsafe_code)]
+
+pub mod analysis;
+pub mod calls;
+pub mod mmap;
+pub mod net;
+pub mod rtp;
+pub mod sip;
+pub mod stream;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! SDP parser. OWNER: sip helper.

@@ -14,6 +14,8 @@ pub enum MessageKind {
 pub struct MediaInfo {
     /// `audio`, `video`, `image`, ...
     pub kind: String,
+    /// Transport protocol of the m= line (`RTP/AVP`, `RTP/SAVPF`, `udptl`, ...).
+    pub proto: String,
     /// Where this side wants to receive media (c= address and m= port). None when the
     /// address is missing or unparseable.
     pub rtp: Option<Endpoint>,

@@ -1,1 +1,0 @@
-//! The offline/online analysis pipeline: frames in, calls and streams out.

@@ -1,0 +1,164 @@
+//! The analysis pipeline: frames in, calls and streams out. Pure and deterministic: driven by
+//! capture timestamps, no I/O (the binaries read files and sockets and feed frames here).
+//!
+//! `frame -> wire::decap -> segment -> (UDP: SIP by content | RTP/RTCP by SDP) | (TCP/SCTP:
+//! stream framing -> SIP) -> calls::Legs + media table -> rtp::StreamStats -> Report`.
+
+mod build;
+mod media;
+pub mod report;
+mod sip_summary;
+pub mod time;
+
+use crate::calls::{CorrelationConfig, Legs};
+use crate::net::{Flow, Nanos, Transport};
+use crate::stream::{SipStreams, StreamConfig, StreamEvent};
+use crate::wire::capture::Frame;
+use crate::wire::decap::{DecodeEvent, Decoder, DecoderConfig, Segment};
+use media::MediaTracker;
+use report::{MalformedRecord, MessageRecord, Report};
+use std::collections::BTreeMap;
+
+/// What to look for and how to group it. Defaults match `analyze` without options.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzerConfig {
+    /// Find RTP by content when no SDP announced it (tshark's `rtp.heuristic_rtp`). Off.
+    pub rtp_heuristic: bool,
+    pub correlation: CorrelationConfig,
+    pub decoder: DecoderConfig,
+    pub streams: StreamConfig,
+}
+
+/// Feeds frames through decoding, framing, SIP parsing, call and media tracking.
+pub struct Analyzer {
+    decoder: Decoder,
+    streams: SipStreams,
+    core: Core,
+}
+
+/// Everything downstream of the decoder and the stream framer (split out so the decoder's
+/// callbacks can borrow it while the decoder is borrowed too).
+struct Core {
+    cfg: AnalyzerConfig,
+    frame_no: u64,
+    first_ts: Option<Nanos>,
+    last_ts: Nanos,
+    legs: Legs,
+    messages: Vec<MessageRecord>,
+    media: MediaTracker,
+    malformed: Vec<MalformedRecord>,
+    malformed_count: u64,
+    ignored: BTreeMap<String, u64>,
+}
+
+impl Analyzer {
+    pub fn new(cfg: AnalyzerConfig) -> Self {
+        Self {
+            decoder: Decoder::new(cfg.decoder.clone()),
+            streams: SipStreams::new(cfg.streams.clone()),
+            core: Core {
+                media: MediaTracker::new(cfg.rtp_heuristic),
+                cfg,
+                frame_no: 0,
+                first_ts: None,
+                last_ts: 0,
+                legs: Legs::new(),
+                messages: Vec::new(),
+                malformed: Vec::new(),
+                malformed_count: 0,
+                ignored: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// Feeds one captured frame.
+    pub fn on_frame(&mut self, frame: &Frame<'_>) {
+        let core = &mut self.core;
+        core.frame_no += 1;
+        core.first_ts.get_or_insert(frame.ts);
+        core.last_ts = core.last_ts.max(frame.ts);
+        let streams = &mut self.streams;
+        self.decoder.decode(frame, &mut |ev| match ev {
+            DecodeEvent::Segment(seg) => match seg.transport {
+                Transport::Udp => core.on_udp(&seg),
+                Transport::Tcp => streams.on_tcp(&seg, &mut |sev| core.on_stream_event(sev)),
+                Transport::Sctp => streams.on_sctp(&seg, &mut |sev| core.on_stream_event(sev)),
+                Transport::Ws => {}
+            },
+            DecodeEvent::Malformed { layer, error, data, .. } => {
+                core.malformed(format!("{layer:?}").to_ascii_lowercase(), error.to_string(), data.len());
+            }
+            DecodeEvent::Ignored { reason, .. } => {
+                *core.ignored.entry(format!("{reason:?}").to_ascii_lowercase()).or_default() += 1;
+            }
+            #[allow(unreachable_patterns)]
+            _ => {}
+        });
+    }
+
+    /// Ends the input: flushes partial streams and builds the report.
+    pub fn finish(mut self) -> Report {
+        let core = &mut self.core;
+        self.streams.flush(&mut |sev| core.on_stream_event(sev));
+        let stream_stats = self.streams.stats().to_map();
+        build::report(self.core, stream_stats)
+    }
+}
+
+impl Core {
+    fn on_udp(&mut self, seg: &Segment<'_>) {
+        if self.media.on_udp(seg, self.frame_no) {
+            return;
+        }
+        if crate::sip::looks_like_sip(seg.payload) {
+            self.on_sip(seg.ts, seg.flow, Transport::Udp, seg.payload);
+        } else if !self.media.on_unknown_udp(seg, self.frame_no) {
+            *self.ignored.entry("udp_not_sip_or_rtp".into()).or_default() += 1;
+        }
+    }
+
+    fn on_stream_event(&mut self, ev: StreamEvent<'_>) {
+        match ev {
+            StreamEvent::Message(m) => self.on_sip(m.ts, m.flow, m.transport, m.bytes),
+            StreamEvent::Malformed { error, bytes, .. } => {
+                self.malformed("sip_stream".into(), error.to_string(), bytes.len());
+            }
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+
+    fn on_sip(&mut self, ts: Nanos, flow: Flow, transport: Transport, bytes: &[u8]) {
+        let index = self.messages.len();
+        let base = self.first_ts.unwrap_or(ts);
+        match sip_summary::summarize(index, ts, flow, transport, bytes) {
+            Ok((info, mut record)) => {
+                record.frame = self.frame_no;
+                record.time_rel = time::rel(ts, base);
+                let leg = self.legs.on_message(&info);
+                for m in &info.media {
+                    self.media.announce(m, leg, self.frame_no);
+                }
+                self.messages.push(record);
+            }
+            Err(mut record) => {
+                record.frame = self.frame_no;
+                record.time_rel = time::rel(ts, base);
+                self.malformed_count += 1;
+                self.malformed.push(MalformedRecord {
+                    frame: self.frame_no,
+                    ts: record.ts.clone(),
+                    layer: "sip".into(),
+                    error: record.error.clone().unwrap_or_default(),
+                    len: bytes.len(),
+                });
+                self.messages.push(record);
+            }
+        }
+    }
+
+    fn malformed(&mut self, layer: String, error: String, len: usize) {
+        self.malformed_count += 1;
+        self.malformed.push(MalformedRecord { frame: self.frame_no, ts: time::rfc3339(self.last_ts), layer, error, len });
+    }
+}

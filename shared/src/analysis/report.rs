@@ -1,0 +1,221 @@
+//! The analysis result: what `analyze --format json` prints and what the engine stores.
+//! Schema is stable: fields are added, never renamed (documented in the README).
+use crate::calls::{LegKind, LegState, LinkReason};
+use crate::net::{Endpoint, Transport};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    pub summary: Summary,
+    pub calls: Vec<CallRecord>,
+    pub streams: Vec<StreamRecord>,
+    /// Call-IDs that are not calls (REGISTER, OPTIONS, SUBSCRIBE/NOTIFY, ...).
+    pub other: Vec<OtherRecord>,
+    /// One entry per SIP message in capture order (only with `--messages`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageRecord>>,
+    /// Input that could not be decoded, kept with its reason (frame number and bytes length).
+    pub malformed: Vec<MalformedRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Summary {
+    /// Frames read from the capture.
+    pub packets: u64,
+    pub sip_messages: u64,
+    /// Frames or SIP messages that could not be decoded (see `malformed`).
+    pub malformed: u64,
+    pub calls: u64,
+    pub streams: u64,
+    /// Distinct Call-IDs, calls or not.
+    pub call_ids: u64,
+    pub rtp_packets: u64,
+    pub rtcp_packets: u64,
+    /// Capture time of the first and last frame (RFC 3339, UTC).
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub sip_retransmissions: u64,
+    /// Frames ignored by reason (non-IP, other transport, fragments held, ...).
+    pub ignored: std::collections::BTreeMap<String, u64>,
+    /// Counters of the stream layer (TCP reassembly, WebSocket, SCTP).
+    pub streams_layer: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CallRecord {
+    /// Position in `calls`.
+    pub id: usize,
+    pub call_ids: Vec<String>,
+    pub from: String,
+    pub to: String,
+    pub start: String,
+    pub end: String,
+    pub start_rel: f64,
+    pub state: LegState,
+    pub final_status: Option<u16>,
+    pub reason: Option<String>,
+    pub legs: Vec<LegRecord>,
+    /// Indexes into `streams`.
+    pub streams: Vec<usize>,
+    pub post_dial_delay_ms: Option<f64>,
+    pub answer_delay_ms: Option<f64>,
+    pub duration_s: Option<f64>,
+    /// Lowest MOS of the call's streams, if any has one.
+    pub worst_mos: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LegRecord {
+    pub call_id: String,
+    pub from: String,
+    pub to: String,
+    pub link: LinkReason,
+    pub state: LegState,
+    pub final_status: Option<u16>,
+    pub reason: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub invite_ts: Option<String>,
+    pub ringing_ts: Option<String>,
+    pub answer_ts: Option<String>,
+    pub bye_ts: Option<String>,
+    pub post_dial_delay_ms: Option<f64>,
+    pub answer_delay_ms: Option<f64>,
+    pub duration_s: Option<f64>,
+    pub ended_by: Option<&'static str>,
+    pub hops: Vec<HopRecord>,
+    pub forks: usize,
+    pub reinvites: u32,
+    pub retransmissions: u32,
+    /// Indexes into `messages` (present with `--messages`), in capture order.
+    pub messages: Vec<usize>,
+    /// Media announced in SDP (address, direction, payloads).
+    pub media: Vec<crate::calls::MediaInfo>,
+    /// Indexes into `streams`.
+    pub streams: Vec<usize>,
+    pub worst_mos: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HopRecord {
+    pub src: Endpoint,
+    pub dst: Endpoint,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherRecord {
+    pub call_id: String,
+    pub kind: LegKind,
+    pub from: String,
+    pub to: String,
+    pub start: String,
+    pub final_status: Option<u16>,
+    pub messages: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageRecord {
+    /// 1-based frame number of the frame that completed the message (tshark's frame.number).
+    pub frame: u64,
+    pub ts: String,
+    /// Seconds since the first frame (tshark's frame.time_relative).
+    pub time_rel: f64,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub transport: Transport,
+    pub call_id: Option<String>,
+    pub method: Option<String>,
+    pub status: Option<u16>,
+    pub cseq: Option<String>,
+    pub len: usize,
+    /// Non-fatal oddities (e.g. `content_length_mismatch`), or the parse error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quirks: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// First line of the message (for the ladder diagram).
+    pub first_line: String,
+    /// SDP media lines (`m=`/`c=`), for the ladder diagram.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sdp: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MalformedRecord {
+    pub frame: u64,
+    pub ts: String,
+    pub layer: String,
+    pub error: String,
+    pub len: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamRecord {
+    pub id: usize,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub ssrc: String,
+    pub payload_type: u8,
+    pub codec: String,
+    /// Index into `calls` and the leg's Call-ID, when SDP linked the stream to a call.
+    pub call: Option<usize>,
+    pub call_id: Option<String>,
+    /// How the stream was found: `sdp` or `heuristic`.
+    pub found_by: &'static str,
+    pub start: String,
+    pub end: String,
+    pub start_rel: f64,
+    pub end_rel: f64,
+    /// tshark 4.0 `-z rtp,streams` figures (identical to the printed digits).
+    pub packets: u64,
+    pub lost: i64,
+    pub lost_percent: f64,
+    pub min_delta_ms: f64,
+    pub mean_delta_ms: f64,
+    pub max_delta_ms: f64,
+    pub min_jitter_ms: f64,
+    pub mean_jitter_ms: f64,
+    pub max_jitter_ms: f64,
+    pub problems: bool,
+    /// RFC 3550 figures where they differ from tshark's on purpose.
+    pub rfc3550: Rfc3550Record,
+    pub sequence_errors: u64,
+    pub duplicates: u64,
+    pub out_of_order: u64,
+    pub mos: Option<f64>,
+    pub r_factor: Option<f64>,
+    pub mos_reason: Option<String>,
+    /// MOS per 10 s window.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mos_intervals: Vec<IntervalRecord>,
+    /// What the endpoints reported in RTCP (loss, jitter, RTT), beside our own figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtcp: Option<RtcpRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Rfc3550Record {
+    pub expected: u64,
+    pub lost: i64,
+    pub fraction_lost: f64,
+    pub jitter_ms: f64,
+    pub burst_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IntervalRecord {
+    pub start_rel: f64,
+    pub packets: u64,
+    pub lost: i64,
+    pub mos: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RtcpRecord {
+    pub sender_reports: u64,
+    pub receiver_reports: u64,
+    pub reported_fraction_lost: Option<f64>,
+    pub reported_cumulative_lost: Option<i64>,
+    pub reported_jitter_ms: Option<f64>,
+    pub rtt_ms: Option<f64>,
+}

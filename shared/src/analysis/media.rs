@@ -8,9 +8,9 @@ use crate::rtp::rtcp::{RtcpCompound, looks_like_rtcp};
 use crate::rtp::stats::StreamStats;
 use crate::wire::decap::Segment;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<foldhash::fast::FoldHasher>>;
+// Fixed seed: deterministic, and fast for small fixed-size keys.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// An address announced in SDP: whose it is and what it carries.
 #[derive(Debug, Clone)]

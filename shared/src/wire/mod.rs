@@ -28,3 +28,6 @@ pub mod vxlan;
 pub use capture::{CaptureError, CaptureFormat, CaptureReader, Frame, LinkType};
 pub use decap::{DecodeEvent, DecodeStats, Decoder, DecoderConfig, IgnoreReason, Segment, TcpInfo};
 pub use error::{DecodeError, Layer, LenError};
+
+#[cfg(test)]
+mod corpus_tests;

@@ -135,6 +135,11 @@ fn is_version(v: &[u8]) -> bool {
 
 /// Parses a start line whose content (without CR/LF) is `buf[a..b]`.
 fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipError> {
+    // Trailing whitespace after the version (RFC 4475 §3.1.2.? "trws") is tolerated.
+    let mut b = b;
+    while b > a && matches!(buf.get(b - 1), Some(b' ' | b'\t')) {
+        b -= 1;
+    }
     let line = buf.get(a..b).unwrap_or_default();
     let sp = memchr(b' ', line);
     let first = line.get(..sp.unwrap_or(line.len())).unwrap_or_default();

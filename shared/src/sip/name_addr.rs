@@ -24,7 +24,9 @@ impl<'a> NameAddr<'a> {
         if value.is_empty() {
             return None;
         }
-        let (display, uri, params) = match find_unquoted(value, b'<', false) {
+        // An unbalanced quote (RFC 4475 quotbal) hides the '<': fall back to the first one.
+        let lt = find_unquoted(value, b'<', false).or_else(|| memchr(b'<', value));
+        let (display, uri, params) = match lt {
             Some(lt) => {
                 let after = value.get(lt + 1..)?;
                 let gt = memchr(b'>', after)?;
@@ -80,10 +82,10 @@ pub fn uri_user(uri: &[u8]) -> Option<&[u8]> {
 pub fn uri_hostport(uri: &[u8]) -> Option<&[u8]> {
     let colon = memchr(b':', uri)?;
     let rest = uri.get(colon + 1..)?;
+    // The user part may hold ';' (RFC 4475 semiuri), so skip it first.
+    let rest = rest.get(memchr(b'@', rest).map_or(0, |a| a + 1)..)?;
     let end = rest.iter().position(|&c| c == b';' || c == b'?').unwrap_or(rest.len());
-    let rest = rest.get(..end)?;
-    let start = memchr(b'@', rest).map_or(0, |a| a + 1);
-    rest.get(start..).filter(|h| !h.is_empty())
+    rest.get(..end).filter(|h| !h.is_empty())
 }
 
 /// URI parameters (`;transport=udp;lr`), excluding `?headers`.

@@ -1,0 +1,662 @@
+//! The zero-copy SIP message view: one memchr pass over the header section records byte ranges
+//! of the start line, of the headers the monitor needs, and of up to [`INDEX_CAP`] headers for
+//! generic lookups. No heap allocation.
+use memchr::memchr;
+
+use super::error::{Quirks, SipError};
+use super::header::{CommaSplit, RawHeaders, SectionEnd, is_single_valued, name_eq, trim_range};
+use super::name_addr::{CSeq, Method, NameAddr, Reason, Via, parse_u32};
+
+/// How many header lines the inline index holds; lookups past it rescan the header bytes.
+pub const INDEX_CAP: usize = 64;
+/// Header ranges are stored as u16: the header section must end within this many bytes of the
+/// start of the input.
+pub const MAX_HEADER_SECTION: usize = u16::MAX as usize;
+/// How far [`SipMessage::parse_skipping_junk`] looks for a start line.
+pub const MAX_JUNK: usize = 1024;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u16,
+    end: u16,
+}
+
+impl Span {
+    fn new(r: (usize, usize)) -> Result<Self, SipError> {
+        let too_large = SipError::HeadersTooLarge { offset: r.1, limit: MAX_HEADER_SECTION };
+        Ok(Self {
+            start: u16::try_from(r.0).map_err(|_| too_large)?,
+            end: u16::try_from(r.1).map_err(|_| too_large)?,
+        })
+    }
+    fn get(self, buf: &[u8]) -> &[u8] {
+        buf.get(usize::from(self.start)..usize::from(self.end)).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    name: Span,
+    value: Span,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Line {
+    Request { method: Span, uri: Span, version: Span },
+    Response { code: u16, reason: Span, version: Span },
+}
+
+/// The start line (RFC 3261 §7.1, §7.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    Request { method: &'a [u8], uri: &'a [u8], version: &'a [u8] },
+    Response { code: u16, reason: &'a [u8], version: &'a [u8] },
+}
+
+/// A parsed SIP message borrowing its input. See the module docs of [`crate::sip`].
+#[derive(Clone)]
+pub struct SipMessage<'a> {
+    buf: &'a [u8],
+    line: Line,
+    /// Offset of the first header line (just after the start line).
+    headers_start: usize,
+    /// Offset of the empty line (or the input length when there is none).
+    headers_end: usize,
+    body_start: usize,
+    body_end: usize,
+    call_id: Option<Span>,
+    from: Option<Span>,
+    to: Option<Span>,
+    cseq: Option<Span>,
+    via: Option<Span>,
+    via_count: u16,
+    content_length: Option<usize>,
+    content_type: Option<Span>,
+    contact: Option<Span>,
+    index_len: u8,
+    index: [Entry; INDEX_CAP],
+    quirks: Quirks,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    CallId,
+    From,
+    To,
+    CSeq,
+    Via,
+    ContentLength,
+    ContentType,
+    Contact,
+    Other,
+}
+
+#[inline]
+fn classify(name: &[u8]) -> Known {
+    let is = |s: &[u8]| name.eq_ignore_ascii_case(s);
+    match name.len() {
+        1 => match name.first().map(u8::to_ascii_lowercase) {
+            Some(b'i') => Known::CallId,
+            Some(b'f') => Known::From,
+            Some(b't') => Known::To,
+            Some(b'v') => Known::Via,
+            Some(b'l') => Known::ContentLength,
+            Some(b'c') => Known::ContentType,
+            Some(b'm') => Known::Contact,
+            _ => Known::Other,
+        },
+        2 if is(b"to") => Known::To,
+        3 if is(b"via") => Known::Via,
+        4 if is(b"from") => Known::From,
+        4 if is(b"cseq") => Known::CSeq,
+        7 if is(b"call-id") => Known::CallId,
+        7 if is(b"contact") => Known::Contact,
+        12 if is(b"content-type") => Known::ContentType,
+        14 if is(b"content-length") => Known::ContentLength,
+        _ => Known::Other,
+    }
+}
+
+/// RFC 3261 `token` characters (method names).
+fn is_token(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+}
+
+/// `SIP/<digits>.<digits>` (case-insensitive "SIP").
+fn is_version(v: &[u8]) -> bool {
+    let Some((sip, num)) = v.split_at_checked(4) else { return false };
+    if !sip.eq_ignore_ascii_case(b"SIP/") {
+        return false;
+    }
+    let Some(dot) = memchr(b'.', num) else { return false };
+    let (major, minor) = (num.get(..dot).unwrap_or_default(), num.get(dot + 1..).unwrap_or_default());
+    !major.is_empty() && !minor.is_empty() && major.iter().chain(minor).all(u8::is_ascii_digit)
+}
+
+/// Parses a start line whose content (without CR/LF) is `buf[a..b]`.
+fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipError> {
+    // Trailing whitespace after the version (RFC 4475 §3.1.2.? "trws") is tolerated.
+    let mut b = b;
+    while b > a && matches!(buf.get(b - 1), Some(b' ' | b'\t')) {
+        b -= 1;
+    }
+    let line = buf.get(a..b).unwrap_or_default();
+    let sp = memchr(b' ', line);
+    let first = line.get(..sp.unwrap_or(line.len())).unwrap_or_default();
+    if first.len() >= 4 && first.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/")) {
+        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+        if !is_version(first) {
+            return Err(SipError::BadVersion { offset: a });
+        }
+        let version = (a, a + first.len());
+        let rest_at = a + first.len() + 1;
+        let code_bytes = buf.get(rest_at..(rest_at + 3).min(b)).unwrap_or_default();
+        let code = match (code_bytes.len(), parse_u32(code_bytes)) {
+            (3, Some(c @ 100..=699)) => c as u16,
+            _ => return Err(SipError::BadStatusCode { offset: rest_at.min(b) }),
+        };
+        // After the code: SP reason, or nothing (RFC 4475 noreason keeps the SP; be lenient).
+        match buf.get(rest_at + 3) {
+            Some(b' ' | b'\t') => {}
+            _ if rest_at + 3 >= b => {}
+            _ => return Err(SipError::BadStatusCode { offset: rest_at }),
+        }
+        let reason = trim_range(buf, (rest_at + 3).min(b), b);
+        let unusual = !first.eq_ignore_ascii_case(b"SIP/2.0");
+        return Ok((
+            Line::Response { code, reason: Span::new(reason)?, version: Span::new(version)? },
+            unusual,
+        ));
+    }
+    // Request-Line = Method SP Request-URI SP SIP-Version
+    let Some(sp) = sp else { return Err(SipError::NoStartLine { offset: a }) };
+    if first.is_empty() || !first.iter().all(|&c| is_token(c)) {
+        return Err(SipError::NoStartLine { offset: a });
+    }
+    let last_sp = line.iter().rposition(|&c| c == b' ').unwrap_or(sp);
+    let version = line.get(last_sp + 1..).unwrap_or_default();
+    if !version.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/")) {
+        return Err(SipError::NoStartLine { offset: a });
+    }
+    if !is_version(version) {
+        return Err(SipError::BadVersion { offset: a + last_sp + 1 });
+    }
+    let uri = trim_range(buf, a + sp + 1, a + last_sp);
+    if last_sp <= sp || uri.0 >= uri.1 {
+        return Err(SipError::BadRequestLine { offset: a + sp });
+    }
+    let unusual = !version.eq_ignore_ascii_case(b"SIP/2.0");
+    Ok((
+        Line::Request {
+            method: Span::new((a, a + sp))?,
+            uri: Span::new(uri)?,
+            version: Span::new((a + last_sp + 1, b))?,
+        },
+        unusual,
+    ))
+}
+
+/// End of the line starting at `a`: (index of `\n` or input length, end of content without CR).
+fn line_end(buf: &[u8], a: usize) -> (usize, usize) {
+    match memchr(b'\n', buf.get(a..).unwrap_or_default()) {
+        Some(i) => {
+            let nl = a + i;
+            let cr = nl > a && buf.get(nl - 1) == Some(&b'\r');
+            (nl, if cr { nl - 1 } else { nl })
+        }
+        None => (buf.len(), buf.len()),
+    }
+}
+
+/// Number of leading CR/LF bytes (RFC 3261 §7.5 keep-alives).
+pub(crate) fn leading_crlf(buf: &[u8]) -> usize {
+    buf.iter().take_while(|c| matches!(c, b'\r' | b'\n')).count()
+}
+
+/// Cheap content test: does `buf` start (after optional CRLFs) with a SIP/2.0 status line or a
+/// request line ending in `SIP/2.0`? Used to find SIP on any port, so it rejects HTTP, RTP,
+/// STUN and short keep-alives.
+pub fn looks_like_sip(buf: &[u8]) -> bool {
+    let a = leading_crlf(buf);
+    // "SIP/2.0 200 " is the shortest status line; "A x SIP/2.0" the shortest request.
+    if buf.len().saturating_sub(a) < 11 {
+        return false;
+    }
+    let (_, b) = line_end(buf, a);
+    let line = buf.get(a..b).unwrap_or_default();
+    let version = match parse_start_line(buf, a, b) {
+        Ok((Line::Request { version, .. } | Line::Response { version, .. }, _)) => version.get(buf),
+        Err(_) => return false,
+    };
+    // Reject control bytes in the line (binary protocols that happen to contain the text).
+    version.eq_ignore_ascii_case(b"SIP/2.0") && !line.iter().any(|&c| c < 0x20 && c != b'\t')
+}
+
+impl<'a> SipMessage<'a> {
+    /// Parses one SIP message at the start of `buf` (leading CRLF keep-alives are skipped and
+    /// flagged). Like tshark, a first line that is not a start line is an error; see
+    /// [`Self::parse_skipping_junk`] for stream resynchronisation.
+    pub fn parse(buf: &'a [u8]) -> Result<Self, SipError> {
+        let lead = leading_crlf(buf);
+        if lead >= buf.len() {
+            return Err(SipError::Empty);
+        }
+        let mut m = Self::parse_at(buf, lead)?;
+        if lead > 0 {
+            m.quirks.insert(Quirks::LEADING_CRLF);
+        }
+        Ok(m)
+    }
+
+    /// Like [`Self::parse`], but skips whole lines of junk (within the first [`MAX_JUNK`]
+    /// bytes) until a valid start line, flagging [`Quirks::JUNK_PREFIX`]. tshark does not do
+    /// this for a datagram; it is meant for a TCP stream that starts mid-message.
+    pub fn parse_skipping_junk(buf: &'a [u8]) -> Result<Self, SipError> {
+        let first = Self::parse(buf);
+        let Err(err) = first else { return first };
+        let mut a = leading_crlf(buf);
+        while a < buf.len().min(MAX_JUNK) {
+            let (nl, b) = line_end(buf, a);
+            if a > 0 && parse_start_line(buf, a, b).is_ok() {
+                let mut m = Self::parse_at(buf, a)?;
+                m.quirks.insert(Quirks::JUNK_PREFIX);
+                return Ok(m);
+            }
+            a = nl + 1;
+        }
+        Err(err)
+    }
+
+    fn parse_at(buf: &'a [u8], a: usize) -> Result<Self, SipError> {
+        let (nl, b) = line_end(buf, a);
+        let (line, unusual) = parse_start_line(buf, a, b)?;
+        let mut quirks = Quirks::NONE;
+        if unusual {
+            quirks.insert(Quirks::UNUSUAL_VERSION);
+        }
+        if nl < buf.len() && b == nl {
+            quirks.insert(Quirks::LF_ONLY);
+        }
+        let headers_start = (nl + 1).min(buf.len());
+        let mut m = SipMessage {
+            buf,
+            line,
+            headers_start,
+            headers_end: buf.len(),
+            body_start: buf.len(),
+            body_end: buf.len(),
+            call_id: None,
+            from: None,
+            to: None,
+            cseq: None,
+            via: None,
+            via_count: 0,
+            content_length: None,
+            content_type: None,
+            contact: None,
+            index_len: 0,
+            index: [Entry::default(); INDEX_CAP],
+            quirks,
+        };
+        let mut raw = RawHeaders::new(buf, headers_start);
+        let mut saw_content_length = false;
+        for h in raw.by_ref() {
+            if h.folded {
+                m.quirks.insert(Quirks::FOLDED_LINE);
+            }
+            if h.no_colon {
+                m.quirks.insert(Quirks::HEADER_WITHOUT_COLON);
+                if h.name.1 > MAX_HEADER_SECTION {
+                    return Err(SipError::HeadersTooLarge { offset: h.name.1, limit: MAX_HEADER_SECTION });
+                }
+                continue;
+            }
+            if h.space_before_colon {
+                m.quirks.insert(Quirks::SPACE_BEFORE_COLON);
+            }
+            let entry = Entry { name: Span::new(h.name)?, value: Span::new(h.value)? };
+            let name = entry.name.get(buf);
+            let value = entry.value.get(buf);
+            let set = |slot: &mut Option<Span>, quirks: &mut Quirks, dup: Quirks| {
+                if slot.is_some() {
+                    quirks.insert(dup);
+                } else {
+                    *slot = Some(entry.value);
+                }
+            };
+            match classify(name) {
+                Known::CallId => set(&mut m.call_id, &mut m.quirks, Quirks::DUPLICATE_CALL_ID),
+                Known::From => set(&mut m.from, &mut m.quirks, Quirks::DUPLICATE_FROM_TO),
+                Known::To => set(&mut m.to, &mut m.quirks, Quirks::DUPLICATE_FROM_TO),
+                Known::CSeq => set(&mut m.cseq, &mut m.quirks, Quirks::DUPLICATE_CSEQ),
+                Known::ContentType => set(&mut m.content_type, &mut m.quirks, Quirks::NONE),
+                Known::Contact => set(&mut m.contact, &mut m.quirks, Quirks::NONE),
+                Known::Via => {
+                    if m.via.is_none() {
+                        m.via = Some(entry.value);
+                    }
+                    let n = CommaSplit::new(value).count();
+                    m.via_count = m.via_count.saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
+                }
+                Known::ContentLength => {
+                    if saw_content_length {
+                        m.quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
+                    } else {
+                        saw_content_length = true;
+                        m.content_length = parse_u32(value).map(|n| n as usize);
+                        if m.content_length.is_none() {
+                            m.quirks.insert(Quirks::BAD_CONTENT_LENGTH);
+                        }
+                    }
+                }
+                Known::Other => {}
+            }
+            match m.index.get_mut(usize::from(m.index_len)) {
+                Some(slot) => {
+                    *slot = entry;
+                    m.index_len += 1;
+                }
+                None => m.quirks.insert(Quirks::HEADER_INDEX_FULL),
+            }
+        }
+        if raw.lf_only {
+            m.quirks.insert(Quirks::LF_ONLY);
+        }
+        match raw.end {
+            SectionEnd::Blank(e, body) => {
+                m.headers_end = e;
+                m.body_start = body;
+            }
+            _ => m.quirks.insert(Quirks::NO_EMPTY_LINE),
+        }
+        let avail = buf.len() - m.body_start;
+        m.body_end = match m.content_length {
+            Some(n) if n <= avail => {
+                if n < avail {
+                    m.quirks.insert(Quirks::TRAILING_BYTES);
+                }
+                m.body_start + n
+            }
+            Some(_) => {
+                m.quirks.insert(Quirks::CONTENT_LENGTH_MISMATCH);
+                buf.len()
+            }
+            None => {
+                if !saw_content_length {
+                    m.quirks.insert(Quirks::MISSING_CONTENT_LENGTH);
+                }
+                buf.len()
+            }
+        };
+        if m.call_id.is_none() || m.cseq.is_none() || m.from.is_none() || m.to.is_none() || m.via.is_none() {
+            m.quirks.insert(Quirks::MISSING_MANDATORY);
+        }
+        Ok(m)
+    }
+
+    /// The whole input given to `parse`.
+    pub fn input(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Bytes of the input this message occupies, from the start of the input (leading CRLFs
+    /// included) to the end of its body. A second message, if any, starts here.
+    pub fn len(&self) -> usize {
+        self.body_end
+    }
+
+    /// Never true for a parsed message (kept for clippy's `len_without_is_empty`).
+    pub fn is_empty(&self) -> bool {
+        self.body_end == 0
+    }
+
+    /// Non-fatal deviations found while parsing.
+    pub fn quirks(&self) -> Quirks {
+        self.quirks
+    }
+
+    pub fn kind(&self) -> StartLine<'a> {
+        match self.line {
+            Line::Request { method, uri, version } => StartLine::Request {
+                method: method.get(self.buf),
+                uri: uri.get(self.buf),
+                version: version.get(self.buf),
+            },
+            Line::Response { code, reason, version } => {
+                StartLine::Response { code, reason: reason.get(self.buf), version: version.get(self.buf) }
+            }
+        }
+    }
+
+    pub fn is_request(&self) -> bool {
+        matches!(self.line, Line::Request { .. })
+    }
+
+    /// The request method as written; `None` for a response.
+    pub fn method(&self) -> Option<&'a [u8]> {
+        match self.line {
+            Line::Request { method, .. } => Some(method.get(self.buf)),
+            Line::Response { .. } => None,
+        }
+    }
+
+    /// The request method as an enum; `None` for a response.
+    pub fn method_kind(&self) -> Option<Method<'a>> {
+        self.method().map(Method::from_bytes)
+    }
+
+    /// The status code; `None` for a request.
+    pub fn status(&self) -> Option<u16> {
+        match self.line {
+            Line::Response { code, .. } => Some(code),
+            Line::Request { .. } => None,
+        }
+    }
+
+    /// The reason phrase of a response (may be empty).
+    pub fn reason_phrase(&self) -> Option<&'a [u8]> {
+        match self.line {
+            Line::Response { reason, .. } => Some(reason.get(self.buf)),
+            Line::Request { .. } => None,
+        }
+    }
+
+    pub fn request_uri(&self) -> Option<&'a [u8]> {
+        match self.line {
+            Line::Request { uri, .. } => Some(uri.get(self.buf)),
+            Line::Response { .. } => None,
+        }
+    }
+
+    pub fn version(&self) -> &'a [u8] {
+        match self.line {
+            Line::Request { version, .. } | Line::Response { version, .. } => version.get(self.buf),
+        }
+    }
+
+    /// Call-ID (or `i`), first occurrence.
+    pub fn call_id(&self) -> Option<&'a [u8]> {
+        self.call_id.map(|s| s.get(self.buf))
+    }
+
+    pub fn from(&self) -> Option<NameAddr<'a>> {
+        self.from.and_then(|s| NameAddr::parse(s.get(self.buf)))
+    }
+
+    pub fn to(&self) -> Option<NameAddr<'a>> {
+        self.to.and_then(|s| NameAddr::parse(s.get(self.buf)))
+    }
+
+    pub fn cseq(&self) -> Option<CSeq<'a>> {
+        self.cseq.and_then(|s| CSeq::parse(s.get(self.buf)))
+    }
+
+    /// The top Via value.
+    pub fn via(&self) -> Option<Via<'a>> {
+        let line = self.via?.get(self.buf);
+        CommaSplit::new(line).next().and_then(Via::parse)
+    }
+
+    /// The branch parameter of the top Via.
+    pub fn via_branch(&self) -> Option<&'a [u8]> {
+        self.via()?.branch()
+    }
+
+    /// Every Via value, top first, across lines and commas.
+    pub fn vias(&self) -> impl Iterator<Item = Via<'a>> {
+        self.headers("Via").filter_map(Via::parse)
+    }
+
+    /// Number of Via values (all lines, comma-separated values counted).
+    pub fn via_count(&self) -> usize {
+        usize::from(self.via_count)
+    }
+
+    /// The first Contact value (`*` gives a NameAddr whose uri is `*`).
+    pub fn contact(&self) -> Option<NameAddr<'a>> {
+        let line = self.contact?.get(self.buf);
+        CommaSplit::new(line).next().and_then(NameAddr::parse)
+    }
+
+    /// Content-Type (or `c`) value, parameters included.
+    pub fn content_type(&self) -> Option<&'a [u8]> {
+        self.content_type.map(|s| s.get(self.buf))
+    }
+
+    /// The declared Content-Length, when present and numeric.
+    pub fn content_length(&self) -> Option<usize> {
+        self.content_length
+    }
+
+    /// The body: the bytes after the empty line, limited to Content-Length when it is valid
+    /// and not larger than what is present (see the CONTENT_LENGTH quirks otherwise).
+    pub fn body(&self) -> &'a [u8] {
+        self.buf.get(self.body_start..self.body_end).unwrap_or_default()
+    }
+
+    /// Offset of the body in the input.
+    pub fn body_offset(&self) -> usize {
+        self.body_start
+    }
+
+    /// The raw header section (between the start line and the empty line).
+    pub fn header_bytes(&self) -> &'a [u8] {
+        self.buf.get(self.headers_start..self.headers_end).unwrap_or_default()
+    }
+
+    /// Every header line as (name, value), in order. Values are raw: a folded value spans its
+    /// line breaks (use [`super::header::unfold`] to read it without them).
+    pub fn all_headers(&self) -> HeaderLines<'_, 'a> {
+        let raw = self
+            .quirks
+            .contains(Quirks::HEADER_INDEX_FULL)
+            .then(|| RawHeaders::new(self.buf, self.headers_start));
+        HeaderLines { msg: self, pos: 0, raw }
+    }
+
+    /// Raw values of every line of header `name` (case-insensitive, compact forms understood),
+    /// not comma-split.
+    pub fn header_lines<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> {
+        let name = name.as_bytes();
+        self.all_headers().filter(move |(n, _)| name_eq(n, name)).map(|(_, v)| v)
+    }
+
+    /// All values of header `name`: every line, comma-separated lists split (except for
+    /// headers whose grammar has commas inside a value, e.g. Authorization, Date, User-Agent).
+    pub fn headers<'n>(&self, name: &'n str) -> Headers<'_, 'a, 'n> {
+        Headers {
+            lines: self.all_headers(),
+            name: name.as_bytes(),
+            split: !is_single_valued(name.as_bytes()),
+            current: None,
+        }
+    }
+
+    /// The first value of header `name` (see [`Self::headers`]).
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers(name).next()
+    }
+
+    pub fn user_agent(&self) -> Option<&'a [u8]> {
+        self.header("User-Agent")
+    }
+
+    pub fn server(&self) -> Option<&'a [u8]> {
+        self.header("Server")
+    }
+
+    /// The first Reason value (RFC 3326), e.g. Q.850 cause of a BYE or CANCEL.
+    pub fn reason(&self) -> Option<Reason<'a>> {
+        self.reasons().next()
+    }
+
+    pub fn reasons(&self) -> impl Iterator<Item = Reason<'a>> {
+        self.headers("Reason").filter_map(Reason::parse)
+    }
+}
+
+impl core::fmt::Debug for SipMessage<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SipMessage")
+            .field("start_line", &self.kind())
+            .field("call_id", &self.call_id().map(String::from_utf8_lossy))
+            .field("headers", &self.index_len)
+            .field("body_len", &self.body().len())
+            .field("quirks", &self.quirks)
+            .finish()
+    }
+}
+
+/// Iterator over (name, value) header lines; see [`SipMessage::all_headers`].
+#[derive(Clone)]
+pub struct HeaderLines<'m, 'a> {
+    msg: &'m SipMessage<'a>,
+    pos: usize,
+    /// Set when the index overflowed: rescan the bytes instead.
+    raw: Option<RawHeaders<'a>>,
+}
+
+impl<'a> Iterator for HeaderLines<'_, 'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        let buf = self.msg.buf;
+        if let Some(raw) = self.raw.as_mut() {
+            let get = |r: (usize, usize)| buf.get(r.0..r.1).unwrap_or_default();
+            return raw.find(|h| !h.no_colon).map(|h| (get(h.name), get(h.value)));
+        }
+        if self.pos >= usize::from(self.msg.index_len) {
+            return None;
+        }
+        let e = self.msg.index.get(self.pos)?;
+        self.pos += 1;
+        Some((e.name.get(buf), e.value.get(buf)))
+    }
+}
+
+/// Iterator over the values of one header; see [`SipMessage::headers`].
+pub struct Headers<'m, 'a, 'n> {
+    lines: HeaderLines<'m, 'a>,
+    name: &'n [u8],
+    split: bool,
+    current: Option<CommaSplit<'a>>,
+}
+
+impl<'a> Iterator for Headers<'_, 'a, '_> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            if let Some(v) = self.current.as_mut().and_then(Iterator::next) {
+                return Some(v);
+            }
+            let (n, v) = self.lines.next()?;
+            if !name_eq(n, self.name) {
+                continue;
+            }
+            if self.split {
+                self.current = Some(CommaSplit::new(v));
+            } else {
+                return Some(v);
+            }
+        }
+    }
+}

@@ -157,6 +157,7 @@ impl Framer {
     fn classify(&mut self, rest: &[u8], peer_upgrading: bool, out: &mut Out<'_>) -> Option<usize> {
         let crlf = leading_crlf(rest);
         if crlf > 0 {
+            out.stats.keepalives += 1;
             return Some(crlf);
         }
         let get = prefix_state(rest, b"GET ");
@@ -167,7 +168,11 @@ impl Framer {
             return Some(0);
         }
         if http == Start::Sip {
-            self.mode = if peer_upgrading { Mode::HttpResponse } else { Mode::NonSip };
+            self.mode = if peer_upgrading {
+                Mode::HttpResponse
+            } else {
+                Mode::NonSip
+            };
             return Some(0);
         }
         match sip {
@@ -208,7 +213,8 @@ impl Framer {
         };
         let head = rest.get(..hdr_end).unwrap_or_default();
         let upgrade = header_value(head, b"upgrade").is_some_and(|v| has_token(v, b"websocket"));
-        let sip = header_value(head, b"sec-websocket-protocol").is_some_and(|v| has_token(v, b"sip"));
+        let sip =
+            header_value(head, b"sec-websocket-protocol").is_some_and(|v| has_token(v, b"sip"));
         if upgrade && sip {
             self.mode = Mode::Ws;
             self.ws_client = true;
@@ -228,7 +234,10 @@ impl Framer {
             return None;
         };
         // "HTTP/1.1 101 Switching Protocols"
-        let status = rest.iter().position(|&b| b == b' ').and_then(|sp| rest.get(sp + 1..sp + 4));
+        let status = rest
+            .iter()
+            .position(|&b| b == b' ')
+            .and_then(|sp| rest.get(sp + 1..sp + 4));
         if status == Some(b"101") {
             self.mode = Mode::Ws;
             self.ws_confirmed = true;
@@ -283,7 +292,10 @@ impl Framer {
     /// Frames the message starting at `rest` by Content-Length.
     fn sip_message(&mut self, rest: &[u8], out: &mut Out<'_>) -> Option<usize> {
         let from = self.scan_from.min(rest.len());
-        let found = rest.get(from..).and_then(header_end).map(|(h, b)| (h + from, b + from));
+        let found = rest
+            .get(from..)
+            .and_then(header_end)
+            .map(|(h, b)| (h + from, b + from));
         let Some((hdr_end, body)) = found else {
             if rest.len() > MAX_HEADER_BYTES {
                 out.malformed(rest, StreamError::TooLarge);
@@ -411,8 +423,14 @@ pub(crate) fn starts_like_sip(b: &[u8]) -> Start {
     match prefix_state(b, b"SIP/2.0 ") {
         Start::Sip => {
             for i in 8..12 {
-                let Some(&c) = b.get(i) else { return Start::NeedMore };
-                let ok = if i < 11 { c.is_ascii_digit() } else { matches!(c, b' ' | b'\r' | b'\n') };
+                let Some(&c) = b.get(i) else {
+                    return Start::NeedMore;
+                };
+                let ok = if i < 11 {
+                    c.is_ascii_digit()
+                } else {
+                    matches!(c, b' ' | b'\r' | b'\n')
+                };
                 if !ok {
                     return Start::NotSip;
                 }
@@ -424,7 +442,11 @@ pub(crate) fn starts_like_sip(b: &[u8]) -> Start {
     }
     let method = b.iter().take_while(|&&c| is_token(c)).count();
     if method == b.len() {
-        return if method <= 32 { Start::NeedMore } else { Start::NotSip };
+        return if method <= 32 {
+            Start::NeedMore
+        } else {
+            Start::NotSip
+        };
     }
     if method == 0 || method > 32 || b.get(method) != Some(&b' ') {
         return Start::NotSip;
@@ -433,7 +455,11 @@ pub(crate) fn starts_like_sip(b: &[u8]) -> Start {
     let tail = b.get(uri_start..).unwrap_or_default();
     let uri = tail.iter().take_while(|&&c| c > b' ' && c != 0x7f).count();
     if uri == tail.len() {
-        return if uri_start + uri < MAX_START_LINE { Start::NeedMore } else { Start::NotSip };
+        return if uri_start + uri < MAX_START_LINE {
+            Start::NeedMore
+        } else {
+            Start::NotSip
+        };
     }
     if uri == 0 || tail.get(uri) != Some(&b' ') {
         return Start::NotSip;
@@ -468,13 +494,17 @@ fn header_value<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     head.split(|&c| c == b'\n').skip(1).find_map(|line| {
         let colon = memchr(b':', line)?;
         let (n, v) = line.split_at(colon);
-        n.trim_ascii().eq_ignore_ascii_case(name).then(|| v.get(1..).unwrap_or_default().trim_ascii())
+        n.trim_ascii()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.get(1..).unwrap_or_default().trim_ascii())
     })
 }
 
 /// Does a comma-separated header value list `token` (case-insensitive)?
 fn has_token(value: &[u8], token: &[u8]) -> bool {
-    value.split(|&c| c == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+    value
+        .split(|&c| c == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]
@@ -483,11 +513,17 @@ mod tests {
 
     #[test]
     fn start_lines() {
-        assert_eq!(starts_like_sip(b"INVITE sip:bob@b.example SIP/2.0\r\n"), Start::Sip);
+        assert_eq!(
+            starts_like_sip(b"INVITE sip:bob@b.example SIP/2.0\r\n"),
+            Start::Sip
+        );
         assert_eq!(starts_like_sip(b"SIP/2.0 200 OK\r\n"), Start::Sip);
         assert_eq!(starts_like_sip(b"SIP/2.0 180"), Start::NeedMore);
         assert_eq!(starts_like_sip(b"SIP/2"), Start::NeedMore);
-        assert_eq!(starts_like_sip(b"INVITE sip:bob@b.example SIP/2"), Start::NeedMore);
+        assert_eq!(
+            starts_like_sip(b"INVITE sip:bob@b.example SIP/2"),
+            Start::NeedMore
+        );
         assert_eq!(starts_like_sip(b"INV"), Start::NeedMore);
         assert_eq!(starts_like_sip(b"\x16\x03\x01\x02\x00"), Start::NotSip);
         assert_eq!(starts_like_sip(b"SSH-2.0-OpenSSH_9.2\r\n"), Start::NotSip);
@@ -498,8 +534,14 @@ mod tests {
 
     #[test]
     fn find_start_after_line_feed() {
-        assert_eq!(find_start(b"a=sendrecv\r\nBYE sip:a SIP/2.0\r\n"), Some((12, Start::Sip)));
-        assert_eq!(find_start(b"a=sendrecv\r\nBYE sip:a"), Some((12, Start::NeedMore)));
+        assert_eq!(
+            find_start(b"a=sendrecv\r\nBYE sip:a SIP/2.0\r\n"),
+            Some((12, Start::Sip))
+        );
+        assert_eq!(
+            find_start(b"a=sendrecv\r\nBYE sip:a"),
+            Some((12, Start::NeedMore))
+        );
         assert_eq!(find_start(b"a=sendrecv\r\n\x00\x01"), None);
     }
 
@@ -507,7 +549,9 @@ mod tests {
     fn http_headers() {
         let head = b"GET / HTTP/1.1\r\nUpgrade: WebSocket\r\nSec-WebSocket-Protocol: xmpp, sip";
         assert!(header_value(head, b"upgrade").is_some_and(|v| has_token(v, b"websocket")));
-        assert!(header_value(head, b"sec-websocket-protocol").is_some_and(|v| has_token(v, b"sip")));
+        assert!(
+            header_value(head, b"sec-websocket-protocol").is_some_and(|v| has_token(v, b"sip"))
+        );
         assert!(header_value(head, b"host").is_none());
     }
 }

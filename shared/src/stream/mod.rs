@@ -133,7 +133,13 @@ pub enum StreamError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamEvent<'a> {
     Message(StreamMessage<'a>),
-    Malformed { ts: Nanos, flow: Flow, transport: Transport, bytes: &'a [u8], error: StreamError },
+    Malformed {
+        ts: Nanos,
+        flow: Flow,
+        transport: Transport,
+        bytes: &'a [u8],
+        error: StreamError,
+    },
 }
 
 /// Counters of the stream layer.
@@ -214,7 +220,11 @@ impl Out<'_> {
 type ConnKey = (Endpoint, Endpoint);
 
 fn conn_key(flow: &Flow) -> (ConnKey, usize) {
-    if flow.src <= flow.dst { ((flow.src, flow.dst), 0) } else { ((flow.dst, flow.src), 1) }
+    if flow.src <= flow.dst {
+        ((flow.src, flow.dst), 0)
+    } else {
+        ((flow.dst, flow.src), 1)
+    }
 }
 
 /// One TCP connection: a half per direction (index 0 = lower endpoint to higher).
@@ -259,7 +269,11 @@ impl SipStreams {
 
     /// Bytes of buffers held by the TCP connections (capacity, excluding the table itself).
     pub fn memory_bytes(&self) -> usize {
-        self.conns.values().flat_map(|c| c.halves.iter()).map(Half::memory).sum()
+        self.conns
+            .values()
+            .flat_map(|c| c.halves.iter())
+            .map(Half::memory)
+            .sum()
     }
 
     /// TCP connections currently tracked.
@@ -284,7 +298,11 @@ impl SipStreams {
                 return;
             }
             self.stats.connections += 1;
-            let flow_a = if dir == 0 { seg.flow } else { seg.flow.reversed() };
+            let flow_a = if dir == 0 {
+                seg.flow
+            } else {
+                seg.flow.reversed()
+            };
             self.conns.insert(
                 key,
                 Conn {
@@ -295,7 +313,9 @@ impl SipStreams {
                 },
             );
         }
-        let Some(conn) = self.conns.get_mut(&key) else { return };
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
         conn.last_ts = conn.last_ts.max(seg.ts);
         if conn.non_sip {
             if tcp.fin() {
@@ -422,8 +442,14 @@ impl SipStreams {
             return;
         }
         for h in &mut conn.halves {
-            let mut out =
-                Out { flow: h.flow(), ts: h.last_ts(), transport: Transport::Tcp, cfg, stats, sink };
+            let mut out = Out {
+                flow: h.flow(),
+                ts: h.last_ts(),
+                transport: Transport::Tcp,
+                cfg,
+                stats,
+                sink,
+            };
             h.close(&mut out);
         }
     }

@@ -42,7 +42,10 @@ pub struct Chunks<'a> {
 
 impl<'a> Chunks<'a> {
     pub fn new(chunks: &'a [u8]) -> Self {
-        Self { rest: chunks, offset: 0 }
+        Self {
+            rest: chunks,
+            offset: 0,
+        }
     }
 }
 
@@ -58,7 +61,14 @@ impl<'a> Iterator for Chunks<'a> {
             let head = self.rest.get(..4)?;
             let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
             let value = self.rest.get(4..len)?;
-            Some((Chunk { kind: head[0], flags: head[1], value }, len))
+            Some((
+                Chunk {
+                    kind: head[0],
+                    flags: head[1],
+                    value,
+                },
+                len,
+            ))
         })();
         let Some((chunk, len)) = parsed else {
             self.rest = &[];
@@ -87,15 +97,31 @@ impl<'a> Data<'a> {
     /// Parses the value of a DATA chunk (RFC 9260 §3.3.1) or I-DATA chunk (RFC 8260 §2.1).
     pub fn parse(chunk: &Chunk<'a>) -> Option<Self> {
         let v = chunk.value;
-        let be32 = |at: usize| v.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let be32 = |at: usize| {
+            v.get(at..at + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
         let tsn = be32(0)?;
         let stream = v.get(4..6).map(|b| u16::from_be_bytes([b[0], b[1]]))?;
         let (ppid, data_at) = match chunk.kind {
             CHUNK_DATA => (be32(8)?, 12),
-            CHUNK_IDATA => (if chunk.flags & FLAG_BEGIN != 0 { be32(12)? } else { 0 }, 16),
+            CHUNK_IDATA => (
+                if chunk.flags & FLAG_BEGIN != 0 {
+                    be32(12)?
+                } else {
+                    0
+                },
+                16,
+            ),
             _ => return None,
         };
-        Some(Self { tsn, stream, ppid, flags: chunk.flags, user_data: v.get(data_at..)? })
+        Some(Self {
+            tsn,
+            stream,
+            ppid,
+            flags: chunk.flags,
+            user_data: v.get(data_at..)?,
+        })
     }
 }
 
@@ -164,7 +190,9 @@ impl SctpState {
         if r.frags.iter().any(|f| f.tsn == data.tsn) {
             return; // retransmitted
         }
-        if r.frags.len() >= MAX_FRAGMENTS || r.bytes + data.user_data.len() > out.cfg.max_message_bytes {
+        if r.frags.len() >= MAX_FRAGMENTS
+            || r.bytes + data.user_data.len() > out.cfg.max_message_bytes
+        {
             // The oldest fragments will not complete in time.
             for f in r.frags.drain(..) {
                 out.malformed(&f.data, StreamError::SctpFragments);
@@ -172,7 +200,11 @@ impl SctpState {
             r.bytes = 0;
         }
         r.bytes += data.user_data.len();
-        r.frags.push(Frag { tsn: data.tsn, flags: data.flags, data: data.user_data.to_vec() });
+        r.frags.push(Frag {
+            tsn: data.tsn,
+            flags: data.flags,
+            data: data.user_data.to_vec(),
+        });
         let base = r.frags.iter().map(|f| f.tsn).min().unwrap_or(0);
         r.frags.sort_by_key(|f| f.tsn.wrapping_sub(base));
         while let Some((b, e)) = complete_run(&r.frags) {
@@ -213,8 +245,17 @@ impl SctpState {
             .collect();
         idle.sort();
         for key in idle {
-            let Some(r) = self.streams.remove(&key) else { continue };
-            let mut out = Out { flow: key.0, ts: r.last_ts, transport: Transport::Sctp, cfg, stats, sink };
+            let Some(r) = self.streams.remove(&key) else {
+                continue;
+            };
+            let mut out = Out {
+                flow: key.0,
+                ts: r.last_ts,
+                transport: Transport::Sctp,
+                cfg,
+                stats,
+                sink,
+            };
             for f in &r.frags {
                 out.malformed(&f.data, StreamError::SctpFragments);
             }
@@ -226,7 +267,10 @@ impl SctpState {
 fn complete_run(frags: &[Frag]) -> Option<(usize, usize)> {
     let mut start = None;
     for (i, f) in frags.iter().enumerate() {
-        let contiguous = i > 0 && frags.get(i - 1).is_some_and(|p| p.tsn.wrapping_add(1) == f.tsn);
+        let contiguous = i > 0
+            && frags
+                .get(i - 1)
+                .is_some_and(|p| p.tsn.wrapping_add(1) == f.tsn);
         if f.flags & FLAG_BEGIN != 0 {
             start = Some(i);
         } else if !contiguous {

@@ -11,8 +11,8 @@
 //!   framer resynchronises on the next SIP start line.
 //! - Sequence numbers compare modulo 2^32 (wrap-around).
 //! - FIN closes the direction once every byte before it arrived; RST closes both at once.
-use super::framer::Framer;
 use super::Out;
+use super::framer::Framer;
 use crate::net::{Flow, Nanos};
 use crate::wire::decap::TcpInfo;
 
@@ -122,7 +122,11 @@ impl Half {
         let mut data_seq = tcp.seq;
         if tcp.syn() {
             let isn_next = tcp.seq.wrapping_add(1);
-            if self.closed || self.next_seq.is_some_and(|n| n != isn_next && !self.seen_before(isn_next)) {
+            if self.closed
+                || self
+                    .next_seq
+                    .is_some_and(|n| n != isn_next && !self.seen_before(isn_next))
+            {
                 // A new connection on the same ports: finish the old one first.
                 self.close(out);
                 *self = Self::new(self.flow);
@@ -134,7 +138,14 @@ impl Half {
             }
             data_seq = isn_next;
         }
-        let Some(next) = self.next_seq.or_else(|| (!payload.is_empty()).then_some(data_seq)) else {
+        let Some(next) = self
+            .next_seq
+            .or_else(|| (!payload.is_empty()).then_some(data_seq))
+        else {
+            if tcp.fin() {
+                // Nothing was sent this way: the direction simply ends.
+                self.close(out);
+            }
             return;
         };
         self.next_seq = Some(next);
@@ -197,7 +208,13 @@ impl Half {
             self.held_since = out.ts;
         }
         out.stats.out_of_order_segments += 1;
-        self.held.insert(pos, Held { seq, data: payload.to_vec() });
+        self.held.insert(
+            pos,
+            Held {
+                seq,
+                data: payload.to_vec(),
+            },
+        );
         self.held_bytes += payload.len();
         while self.held.len() > out.cfg.max_out_of_order_segments
             || self.held_bytes + self.buf.len() > out.cfg.max_buffered_per_direction
@@ -239,7 +256,9 @@ impl Half {
 
     /// Gives up on the hole before the first held segment: whatever was pending is cut.
     fn skip_gap(&mut self, peer_upgrading: bool, out: &mut Out<'_>) {
-        let Some(first) = self.held.first() else { return };
+        let Some(first) = self.held.first() else {
+            return;
+        };
         out.stats.gaps += 1;
         self.next_seq = Some(first.seq);
         let pending = std::mem::take(&mut self.buf);
@@ -270,7 +289,12 @@ impl Half {
             self.buf = buf;
             self.buf.drain(..used.min(self.buf.len()));
         }
-        if self.buf.len() > out.cfg.max_message_bytes.min(out.cfg.max_buffered_per_direction) {
+        if self.buf.len()
+            > out
+                .cfg
+                .max_message_bytes
+                .min(out.cfg.max_buffered_per_direction)
+        {
             let pending = std::mem::take(&mut self.buf);
             self.framer.on_too_large(&pending, out);
             self.buf = pending;

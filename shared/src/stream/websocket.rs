@@ -85,11 +85,14 @@ impl FrameHeader {
             return Err(FrameError::Incomplete { needed: header_len });
         };
         let ext = head.get(2..2 + len_bytes).unwrap_or_default();
-        let payload_len = short.unwrap_or_else(|| ext.iter().fold(0u64, |n, &d| n << 8 | u64::from(d)));
+        let payload_len =
+            short.unwrap_or_else(|| ext.iter().fold(0u64, |n, &d| n << 8 | u64::from(d)));
         if payload_len >> 63 != 0 {
             return Err(FrameError::BadLength);
         }
-        let mask = head.get(2 + len_bytes..header_len).and_then(|m| <[u8; 4]>::try_from(m).ok());
+        let mask = head
+            .get(2 + len_bytes..header_len)
+            .and_then(|m| <[u8; 4]>::try_from(m).ok());
         Ok(Self {
             fin: b0 & 0x80 != 0,
             rsv: b0 & 0x70,
@@ -106,7 +109,12 @@ impl FrameHeader {
 pub fn unmask_into(dst: &mut Vec<u8>, payload: &[u8], mask: Option<[u8; 4]>, offset: usize) {
     match mask {
         None => dst.extend_from_slice(payload),
-        Some(key) => dst.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[(offset + i) % 4])),
+        Some(key) => dst.extend(
+            payload
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[(offset + i) % 4]),
+        ),
     }
 }
 
@@ -146,7 +154,9 @@ impl WsDecoder {
     /// is not complete yet.
     pub(crate) fn decode(&mut self, rest: &[u8], out: &mut Out<'_>) -> Option<usize> {
         if self.skip > 0 {
-            let n = usize::try_from(self.skip).unwrap_or(usize::MAX).min(rest.len());
+            let n = usize::try_from(self.skip)
+                .unwrap_or(usize::MAX)
+                .min(rest.len());
             self.skip -= n as u64;
             return Some(n);
         }
@@ -165,7 +175,9 @@ impl WsDecoder {
         // Largest payload we buffer: a whole frame must fit in the per-direction bound.
         let max = out.cfg.max_message_bytes.saturating_sub(14) as u64;
         if h.payload_len > max || (h.opcode.is_control() && h.payload_len > 125) {
-            let have = rest.len().min(h.header_len.saturating_add(h.payload_len as usize));
+            let have = rest
+                .len()
+                .min(h.header_len.saturating_add(h.payload_len as usize));
             out.malformed(rest.get(..have).unwrap_or_default(), StreamError::TooLarge);
             self.skip = (h.header_len as u64 + h.payload_len).saturating_sub(have as u64);
             self.drop_message(out);
@@ -276,9 +288,14 @@ mod tests {
     fn rfc6455_examples() {
         // A single-frame unmasked text message "Hello".
         let h = FrameHeader::parse(&[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]).unwrap();
-        assert_eq!((h.fin, h.opcode, h.mask, h.payload_len, h.header_len), (true, Opcode::Text, None, 5, 2));
+        assert_eq!(
+            (h.fin, h.opcode, h.mask, h.payload_len, h.header_len),
+            (true, Opcode::Text, None, 5, 2)
+        );
         // A single-frame masked text message "Hello".
-        let masked = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+        let masked = [
+            0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+        ];
         let h = FrameHeader::parse(&masked).unwrap();
         assert_eq!(h.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
         let mut v = Vec::new();
@@ -295,7 +312,10 @@ mod tests {
         assert!(h.opcode.is_control());
         // 256 bytes binary message in a single unmasked frame: 16-bit length.
         let h = FrameHeader::parse(&[0x82, 0x7e, 0x01, 0x00]).unwrap();
-        assert_eq!((h.opcode, h.payload_len, h.header_len), (Opcode::Binary, 256, 4));
+        assert_eq!(
+            (h.opcode, h.payload_len, h.header_len),
+            (Opcode::Binary, 256, 4)
+        );
         // 64 KiB binary message: 64-bit length.
         let h = FrameHeader::parse(&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]).unwrap();
         assert_eq!((h.payload_len, h.header_len), (65536, 10));
@@ -303,9 +323,18 @@ mod tests {
 
     #[test]
     fn header_errors() {
-        assert_eq!(FrameHeader::parse(&[0x81]), Err(FrameError::Incomplete { needed: 2 }));
-        assert_eq!(FrameHeader::parse(&[0x81, 0xfe, 0x01]), Err(FrameError::Incomplete { needed: 8 }));
-        assert_eq!(FrameHeader::parse(&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0]), Err(FrameError::BadLength));
+        assert_eq!(
+            FrameHeader::parse(&[0x81]),
+            Err(FrameError::Incomplete { needed: 2 })
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x81, 0xfe, 0x01]),
+            Err(FrameError::Incomplete { needed: 8 })
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            Err(FrameError::BadLength)
+        );
         assert_eq!(Opcode::from(0x83), Opcode::Unknown(3));
     }
 }

@@ -1,0 +1,557 @@
+//! What one direction of a TCP connection carries, and SIP framing of its contiguous bytes.
+//!
+//! The first bytes decide (cheaply, then never again): a SIP start line means SIP; `GET`
+//! with `Upgrade: websocket` and `Sec-WebSocket-Protocol: sip` (and the peer's `101`) means
+//! SIP over WebSocket (RFC 7118 §4); anything else means the connection is ignored. A
+//! connection whose SYN we did not see may start inside a message, so its first few segments
+//! are searched for a start line before giving up.
+//!
+//! SIP framing follows RFC 3261 §18.3: headers end at the empty line, the body is
+//! Content-Length bytes. Leading CRLFs are RFC 5626 keepalives. Bytes that do not start with
+//! a SIP start line are skipped up to the next one (resynchronisation) and reported.
+use memchr::memchr;
+
+use super::websocket::WsDecoder;
+use super::{Out, StreamError};
+use crate::net::Transport;
+use crate::sip::frame::{MAX_HEADER_BYTES, content_length, header_end};
+
+/// Longest start line accepted (request-URIs can be long, but not this long).
+const MAX_START_LINE: usize = 4096;
+/// Longest HTTP upgrade request or response head.
+const MAX_HTTP_HEAD: usize = 8192;
+/// Segments of a connection seen mid-stream searched for a SIP start line.
+const MIDSTREAM_PROBES: u8 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Mode {
+    /// Nothing decided yet.
+    #[default]
+    Unknown,
+    /// Reading an HTTP request head that may be a WebSocket upgrade.
+    HttpRequest,
+    /// Reading the HTTP answer to the peer's upgrade request.
+    HttpResponse,
+    Sip,
+    /// WebSocket frames carrying SIP.
+    Ws,
+    /// Not SIP: ignored.
+    NonSip,
+}
+
+/// Result of testing whether bytes start with a SIP start line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    Sip,
+    NotSip,
+    /// A valid prefix of a start line: more bytes are needed to tell.
+    NeedMore,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Framer {
+    mode: Mode,
+    syn_seen: bool,
+    probes_used: u8,
+    /// Skipping bytes up to the next SIP start line.
+    resync: bool,
+    /// Bytes still to discard (the rest of an oversized message).
+    skip: usize,
+    /// This direction sent the WebSocket upgrade request.
+    ws_client: bool,
+    /// The upgrade was answered with 101 (set on both directions).
+    ws_confirmed: bool,
+    /// This direction just answered 101 (taken once by `newly_ws_server`).
+    ws_server_new: bool,
+    ws: WsDecoder,
+    /// The pending message cannot be complete before the pending bytes reach this length.
+    wait_for: usize,
+    /// The end of headers is not before this offset of the pending bytes.
+    scan_from: usize,
+}
+
+impl Framer {
+    pub(crate) fn set_syn_seen(&mut self) {
+        self.syn_seen = true;
+    }
+
+    pub(crate) fn is_non_sip(&self) -> bool {
+        self.mode == Mode::NonSip
+    }
+
+    pub(crate) fn carries_sip(&self) -> bool {
+        self.mode == Mode::Sip || (self.mode == Mode::Ws && self.ws_confirmed)
+    }
+
+    pub(crate) fn upgrading_to_ws(&self) -> bool {
+        self.mode == Mode::Ws && self.ws_client
+    }
+
+    pub(crate) fn newly_ws_server(&mut self) -> bool {
+        std::mem::take(&mut self.ws_server_new)
+    }
+
+    pub(crate) fn confirm_ws(&mut self) {
+        self.ws_confirmed = true;
+    }
+
+    pub(crate) fn memory(&self) -> usize {
+        self.ws.memory()
+    }
+
+    pub(crate) fn free(&mut self) {
+        self.ws.free();
+    }
+
+    fn reset_hints(&mut self) {
+        self.wait_for = 0;
+        self.scan_from = 0;
+    }
+
+    /// Frames as much of `data` (the pending bytes of this direction, in order) as possible
+    /// and returns how many bytes were used; the caller keeps the rest for the next call.
+    pub(crate) fn frame(&mut self, data: &[u8], peer_upgrading: bool, out: &mut Out<'_>) -> usize {
+        if data.len() < self.wait_for {
+            return 0;
+        }
+        let mut pos = 0;
+        while let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) {
+            if self.skip > 0 {
+                let n = self.skip.min(rest.len());
+                self.skip -= n;
+                pos += n;
+                continue;
+            }
+            let before = (self.mode, self.resync);
+            let step = match self.mode {
+                Mode::NonSip => Some(rest.len()),
+                Mode::Unknown => self.classify(rest, peer_upgrading, out),
+                Mode::HttpRequest => self.http_request(rest),
+                Mode::HttpResponse => self.http_response(rest),
+                Mode::Sip => self.sip(rest, out),
+                Mode::Ws => {
+                    out.transport = Transport::Ws;
+                    let r = self.ws.decode(rest, out);
+                    out.transport = Transport::Tcp;
+                    if self.ws.is_broken() {
+                        self.mode = Mode::NonSip;
+                    }
+                    r
+                }
+            };
+            match step {
+                Some(0) if before == (self.mode, self.resync) => break,
+                Some(n) => {
+                    pos += n;
+                    if n > 0 {
+                        self.reset_hints();
+                    }
+                }
+                None => break,
+            }
+        }
+        pos
+    }
+
+    /// Unknown mode: decide from the first bytes.
+    fn classify(&mut self, rest: &[u8], peer_upgrading: bool, out: &mut Out<'_>) -> Option<usize> {
+        let crlf = leading_crlf(rest);
+        if crlf > 0 {
+            out.stats.keepalives += 1;
+            return Some(crlf);
+        }
+        let get = prefix_state(rest, b"GET ");
+        let http = prefix_state(rest, b"HTTP/");
+        let sip = starts_like_sip(rest);
+        if get == Start::Sip {
+            self.mode = Mode::HttpRequest;
+            return Some(0);
+        }
+        if http == Start::Sip {
+            self.mode = if peer_upgrading {
+                Mode::HttpResponse
+            } else {
+                Mode::NonSip
+            };
+            return Some(0);
+        }
+        match sip {
+            Start::Sip => {
+                self.mode = Mode::Sip;
+                Some(0)
+            }
+            Start::NeedMore => None,
+            Start::NotSip if get == Start::NeedMore || http == Start::NeedMore => None,
+            Start::NotSip if !self.syn_seen && self.probes_used < MIDSTREAM_PROBES => {
+                // Capture started inside a message: look for the next one.
+                self.probes_used += 1;
+                match find_start(rest) {
+                    Some((i, Start::Sip)) => {
+                        self.mode = Mode::Sip;
+                        out.malformed(rest.get(..i).unwrap_or_default(), StreamError::Gap);
+                        Some(i)
+                    }
+                    Some((i, _)) if i > 0 => Some(i),
+                    Some(_) => None,
+                    None => Some(rest.len()),
+                }
+            }
+            Start::NotSip => {
+                self.mode = Mode::NonSip;
+                Some(rest.len())
+            }
+        }
+    }
+
+    fn http_request(&mut self, rest: &[u8]) -> Option<usize> {
+        let Some((hdr_end, body)) = header_end(rest) else {
+            if rest.len() > MAX_HTTP_HEAD {
+                self.mode = Mode::NonSip;
+                return Some(rest.len());
+            }
+            return None;
+        };
+        let head = rest.get(..hdr_end).unwrap_or_default();
+        let upgrade = header_value(head, b"upgrade").is_some_and(|v| has_token(v, b"websocket"));
+        let sip =
+            header_value(head, b"sec-websocket-protocol").is_some_and(|v| has_token(v, b"sip"));
+        if upgrade && sip {
+            self.mode = Mode::Ws;
+            self.ws_client = true;
+            Some(body)
+        } else {
+            self.mode = Mode::NonSip;
+            Some(rest.len())
+        }
+    }
+
+    fn http_response(&mut self, rest: &[u8]) -> Option<usize> {
+        let Some((_, body)) = header_end(rest) else {
+            if rest.len() > MAX_HTTP_HEAD {
+                self.mode = Mode::NonSip;
+                return Some(rest.len());
+            }
+            return None;
+        };
+        // "HTTP/1.1 101 Switching Protocols"
+        let status = rest
+            .iter()
+            .position(|&b| b == b' ')
+            .and_then(|sp| rest.get(sp + 1..sp + 4));
+        if status == Some(b"101") {
+            self.mode = Mode::Ws;
+            self.ws_confirmed = true;
+            self.ws_server_new = true;
+            Some(body)
+        } else {
+            self.mode = Mode::NonSip;
+            Some(rest.len())
+        }
+    }
+
+    /// Sip mode: one keepalive run, one skipped region or one message.
+    fn sip(&mut self, rest: &[u8], out: &mut Out<'_>) -> Option<usize> {
+        let crlf = leading_crlf(rest);
+        if crlf > 0 {
+            // RFC 5626 §4.4.1: CRLFCRLF ping, CRLF pong.
+            out.stats.keepalives += 1;
+            return Some(crlf);
+        }
+        if self.resync {
+            return match find_start(rest) {
+                Some((0, Start::Sip)) => {
+                    self.resync = false;
+                    Some(0)
+                }
+                Some((i, Start::Sip)) => {
+                    self.resync = false;
+                    out.malformed(rest.get(..i).unwrap_or_default(), StreamError::NotSip);
+                    Some(i)
+                }
+                Some((0, _)) => None,
+                Some((i, _)) => {
+                    out.malformed(rest.get(..i).unwrap_or_default(), StreamError::NotSip);
+                    Some(i)
+                }
+                None => {
+                    out.malformed(rest, StreamError::NotSip);
+                    Some(rest.len())
+                }
+            };
+        }
+        match starts_like_sip(rest) {
+            Start::NotSip => {
+                self.resync = true;
+                Some(0)
+            }
+            Start::NeedMore => None,
+            Start::Sip => self.sip_message(rest, out),
+        }
+    }
+
+    /// Frames the message starting at `rest` by Content-Length.
+    fn sip_message(&mut self, rest: &[u8], out: &mut Out<'_>) -> Option<usize> {
+        let from = self.scan_from.min(rest.len());
+        let found = rest
+            .get(from..)
+            .and_then(header_end)
+            .map(|(h, b)| (h + from, b + from));
+        let Some((hdr_end, body)) = found else {
+            if rest.len() > MAX_HEADER_BYTES {
+                out.malformed(rest, StreamError::TooLarge);
+                self.resync = true;
+                return Some(rest.len());
+            }
+            self.scan_from = rest.len().saturating_sub(3);
+            self.wait_for = rest.len() + 1;
+            return None;
+        };
+        let Some(cl) = content_length(rest.get(..hdr_end).unwrap_or_default()) else {
+            out.message(rest.get(..body).unwrap_or_default(), true);
+            return Some(body);
+        };
+        let total = body.saturating_add(cl);
+        if total > out.cfg.max_message_bytes {
+            // Too long to buffer: report what is here and discard the rest of it.
+            let have = rest.len().min(total);
+            out.malformed(rest.get(..have).unwrap_or_default(), StreamError::TooLarge);
+            self.skip = total - have;
+            return Some(have);
+        }
+        match rest.get(..total) {
+            Some(msg) => {
+                out.message(msg, false);
+                Some(total)
+            }
+            None => {
+                self.wait_for = total;
+                self.scan_from = hdr_end;
+                None
+            }
+        }
+    }
+
+    /// A hole in the sequence space was skipped: `pending` are the bytes before it.
+    pub(crate) fn on_gap(&mut self, pending: &[u8], out: &mut Out<'_>) {
+        self.reset_hints();
+        self.skip = 0;
+        match self.mode {
+            Mode::Sip => {
+                if leading_crlf(pending) < pending.len() {
+                    out.malformed(pending, StreamError::Gap);
+                }
+                self.resync = true;
+            }
+            Mode::Ws => {
+                // Frame boundaries are lost with the hole: give up on this direction.
+                out.transport = Transport::Ws;
+                self.ws.on_end(pending, StreamError::Gap, out);
+                out.transport = Transport::Tcp;
+                self.mode = Mode::NonSip;
+            }
+            Mode::Unknown => {
+                self.syn_seen = false;
+            }
+            Mode::HttpRequest | Mode::HttpResponse => self.mode = Mode::NonSip,
+            Mode::NonSip => {}
+        }
+    }
+
+    /// More than the bound is pending.
+    pub(crate) fn on_too_large(&mut self, pending: &[u8], out: &mut Out<'_>) {
+        self.reset_hints();
+        match self.mode {
+            Mode::Sip => {
+                out.malformed(pending, StreamError::TooLarge);
+                self.resync = true;
+            }
+            Mode::Ws => {
+                out.transport = Transport::Ws;
+                self.ws.on_end(pending, StreamError::TooLarge, out);
+                out.transport = Transport::Tcp;
+                self.mode = Mode::NonSip;
+            }
+            _ => self.mode = Mode::NonSip,
+        }
+    }
+
+    /// The direction ends: `pending` is what was never framed.
+    pub(crate) fn on_end(&mut self, pending: &[u8], out: &mut Out<'_>) {
+        self.reset_hints();
+        match self.mode {
+            Mode::Sip if leading_crlf(pending) < pending.len() => {
+                out.malformed(pending, StreamError::Incomplete);
+            }
+            Mode::Unknown if !pending.is_empty() && starts_like_sip(pending) == Start::NeedMore => {
+                out.malformed(pending, StreamError::Incomplete);
+            }
+            Mode::Ws => {
+                out.transport = Transport::Ws;
+                self.ws.on_end(pending, StreamError::Incomplete, out);
+                out.transport = Transport::Tcp;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Number of CR and LF bytes at the start.
+pub(crate) fn leading_crlf(b: &[u8]) -> usize {
+    b.iter().take_while(|&&c| c == b'\r' || c == b'\n').count()
+}
+
+/// `Sip` if `b` starts with `prefix`, `NeedMore` if `b` is a shorter prefix of it.
+fn prefix_state(b: &[u8], prefix: &[u8]) -> Start {
+    if b.starts_with(prefix) {
+        Start::Sip
+    } else if prefix.starts_with(b) {
+        Start::NeedMore
+    } else {
+        Start::NotSip
+    }
+}
+
+/// RFC 3261 §25.1 token characters (a method name).
+fn is_token(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+}
+
+/// Does `b` start with a SIP request line (`METHOD SP URI SP SIP/2.0 CRLF`) or status line
+/// (`SIP/2.0 SP DDD SP`)?
+pub(crate) fn starts_like_sip(b: &[u8]) -> Start {
+    const VERSION: &[u8] = b"SIP/2.0";
+    match prefix_state(b, b"SIP/2.0 ") {
+        Start::Sip => {
+            for i in 8..12 {
+                let Some(&c) = b.get(i) else {
+                    return Start::NeedMore;
+                };
+                let ok = if i < 11 {
+                    c.is_ascii_digit()
+                } else {
+                    matches!(c, b' ' | b'\r' | b'\n')
+                };
+                if !ok {
+                    return Start::NotSip;
+                }
+            }
+            return Start::Sip;
+        }
+        Start::NeedMore => return Start::NeedMore,
+        Start::NotSip => {}
+    }
+    let method = b.iter().take_while(|&&c| is_token(c)).count();
+    if method == b.len() {
+        return if method <= 32 {
+            Start::NeedMore
+        } else {
+            Start::NotSip
+        };
+    }
+    if method == 0 || method > 32 || b.get(method) != Some(&b' ') {
+        return Start::NotSip;
+    }
+    let uri_start = method + 1;
+    let tail = b.get(uri_start..).unwrap_or_default();
+    let uri = tail.iter().take_while(|&&c| c > b' ' && c != 0x7f).count();
+    if uri == tail.len() {
+        return if uri_start + uri < MAX_START_LINE {
+            Start::NeedMore
+        } else {
+            Start::NotSip
+        };
+    }
+    if uri == 0 || tail.get(uri) != Some(&b' ') {
+        return Start::NotSip;
+    }
+    let version = tail.get(uri + 1..).unwrap_or_default();
+    match prefix_state(version, VERSION) {
+        Start::Sip => match version.get(VERSION.len()) {
+            Some(b'\r' | b'\n') => Start::Sip,
+            Some(_) => Start::NotSip,
+            None => Start::NeedMore,
+        },
+        other => other,
+    }
+}
+
+/// First offset (0 or just after a LF) where a SIP start line begins, or where a start line
+/// may begin but more bytes are needed.
+pub(crate) fn find_start(b: &[u8]) -> Option<(usize, Start)> {
+    let mut at = 0;
+    loop {
+        let rest = b.get(at..)?;
+        match starts_like_sip(rest) {
+            Start::NotSip => {}
+            found => return Some((at, found)),
+        }
+        at += memchr(b'\n', rest)? + 1;
+    }
+}
+
+/// Value of the first header `name` (case-insensitive) in an HTTP head.
+fn header_value<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    head.split(|&c| c == b'\n').skip(1).find_map(|line| {
+        let colon = memchr(b':', line)?;
+        let (n, v) = line.split_at(colon);
+        n.trim_ascii()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.get(1..).unwrap_or_default().trim_ascii())
+    })
+}
+
+/// Does a comma-separated header value list `token` (case-insensitive)?
+fn has_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&c| c == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines() {
+        assert_eq!(
+            starts_like_sip(b"INVITE sip:bob@b.example SIP/2.0\r\n"),
+            Start::Sip
+        );
+        assert_eq!(starts_like_sip(b"SIP/2.0 200 OK\r\n"), Start::Sip);
+        assert_eq!(starts_like_sip(b"SIP/2.0 180"), Start::NeedMore);
+        assert_eq!(starts_like_sip(b"SIP/2"), Start::NeedMore);
+        assert_eq!(
+            starts_like_sip(b"INVITE sip:bob@b.example SIP/2"),
+            Start::NeedMore
+        );
+        assert_eq!(starts_like_sip(b"INV"), Start::NeedMore);
+        assert_eq!(starts_like_sip(b"\x16\x03\x01\x02\x00"), Start::NotSip);
+        assert_eq!(starts_like_sip(b"SSH-2.0-OpenSSH_9.2\r\n"), Start::NotSip);
+        assert_eq!(starts_like_sip(b"GET / HTTP/1.1\r\n"), Start::NotSip);
+        assert_eq!(starts_like_sip(b"SIP/2.0 2x0 OK\r\n"), Start::NotSip);
+        assert_eq!(starts_like_sip(b"v=0\r\n"), Start::NotSip);
+    }
+
+    #[test]
+    fn find_start_after_line_feed() {
+        assert_eq!(
+            find_start(b"a=sendrecv\r\nBYE sip:a SIP/2.0\r\n"),
+            Some((12, Start::Sip))
+        );
+        assert_eq!(
+            find_start(b"a=sendrecv\r\nBYE sip:a"),
+            Some((12, Start::NeedMore))
+        );
+        assert_eq!(find_start(b"a=sendrecv\r\n\x00\x01"), None);
+    }
+
+    #[test]
+    fn http_headers() {
+        let head = b"GET / HTTP/1.1\r\nUpgrade: WebSocket\r\nSec-WebSocket-Protocol: xmpp, sip";
+        assert!(header_value(head, b"upgrade").is_some_and(|v| has_token(v, b"websocket")));
+        assert!(
+            header_value(head, b"sec-websocket-protocol").is_some_and(|v| has_token(v, b"sip"))
+        );
+        assert!(header_value(head, b"host").is_none());
+    }
+}

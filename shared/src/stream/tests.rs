@@ -1,0 +1,852 @@
+//! Behaviour tests of the stream layer, by RFC section where one applies.
+use proptest::prelude::*;
+
+use super::test_util::sip::{ACK, ALL, BYE, INVITE, OK, RINGING, TRYING};
+use super::test_util::*;
+use super::*;
+use crate::sip::frame::{FrameLen, message_len};
+
+fn streams() -> SipStreams {
+    SipStreams::new(StreamConfig::default())
+}
+
+/// Segments carrying `chunks` back to back from `isn + 1`, after a SYN.
+fn segments<'a>(flow: Flow, isn: u32, chunks: &[&'a [u8]]) -> Vec<Segment<'a>> {
+    let mut v = vec![tcp_seg(flow, 0, isn, SYN, &[])];
+    let mut seq = isn.wrapping_add(1);
+    for (i, c) in chunks.iter().enumerate() {
+        v.push(tcp_seg(flow, 1 + i as u64, seq, ACKF | PSH, c));
+        seq = seq.wrapping_add(c.len() as u32);
+    }
+    v
+}
+
+fn concat(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+#[test]
+fn literals_are_well_framed() {
+    for m in ALL {
+        assert_eq!(message_len(m), FrameLen::Complete(m.len()));
+    }
+}
+
+#[test]
+fn one_message_per_segment_is_zero_copy() {
+    let mut s = streams();
+    let f = client_flow();
+    let segs = segments(f, 1000, &[INVITE, ACK, BYE]);
+    let mut n = 0;
+    for seg in &segs {
+        let range = seg.payload.as_ptr_range();
+        s.on_tcp(seg, &mut |e| {
+            let StreamEvent::Message(m) = e else {
+                panic!("{e:?}")
+            };
+            // Borrowed from the segment itself.
+            assert!(range.contains(&m.bytes.as_ptr()));
+            assert_eq!(m.transport, Transport::Tcp);
+            assert_eq!(m.flow, f);
+            n += 1;
+        });
+    }
+    assert_eq!(n, 3);
+    assert_eq!(s.stats().messages, 3);
+    assert_eq!(s.stats().connections, 1);
+}
+
+#[test]
+fn two_messages_in_one_segment() {
+    let both = concat(&[TRYING, RINGING]);
+    let mut s = streams();
+    let f = client_flow().reversed();
+    let evs = run_tcp(&mut s, &segments(f, 7, &[&both]));
+    assert_eq!(messages(&evs), vec![TRYING.to_vec(), RINGING.to_vec()]);
+    assert!(matches!(&evs[0], Ev::Msg { ts: 1, flow, .. } if *flow == f));
+}
+
+#[test]
+fn one_message_over_many_segments() {
+    let chunks: Vec<&[u8]> = INVITE.chunks(7).collect();
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segments(client_flow(), 1, &chunks));
+    assert_eq!(messages(&evs), vec![INVITE.to_vec()]);
+    // Completed by the last segment.
+    assert!(matches!(&evs[0], Ev::Msg { ts, .. } if *ts == chunks.len() as u64));
+}
+
+#[test]
+fn message_tail_and_next_message_in_one_segment() {
+    let all = concat(&[INVITE, ACK, BYE]);
+    let (a, b) = all.split_at(INVITE.len() - 10);
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segments(client_flow(), 1, &[a, b]));
+    assert_eq!(
+        messages(&evs),
+        vec![INVITE.to_vec(), ACK.to_vec(), BYE.to_vec()]
+    );
+}
+
+/// A 64 KB body in 16 KB segments (like sv_sip-body-large.pcap).
+#[test]
+fn large_body_across_segments() {
+    let body = vec![b'x'; 65_000];
+    let mut msg = format!(
+        "MESSAGE sip:bob@biloxi.example.com SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:40000;branch=z9hG4bK1\r\n\
+         Call-ID: big@a\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    msg.extend_from_slice(&body);
+    let all = concat(&[&msg, BYE]);
+    let chunks: Vec<&[u8]> = all.chunks(16_384).collect();
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segments(client_flow(), u32::MAX - 20_000, &chunks));
+    assert_eq!(messages(&evs), vec![msg.clone(), BYE.to_vec()]);
+    assert_eq!(s.stats().malformed, 0);
+}
+
+/// RFC 9293 §3.4: exact and partial retransmissions; the first copy wins.
+#[test]
+fn retransmissions_exact_and_partial() {
+    let f = client_flow();
+    let all = concat(&[INVITE, BYE]);
+    let (a, b) = all.split_at(300);
+    let mut forged = all.clone();
+    forged[310] = b'#'; // a later copy with different bytes must not win
+    let segs = vec![
+        tcp_seg(f, 0, 99, SYN, &[]),
+        tcp_seg(f, 1, 100, ACKF, a),
+        tcp_seg(f, 2, 100, ACKF, a),              // exact retransmission
+        tcp_seg(f, 3, 100, ACKF, &forged[..350]), // partial overlap: 300 old + 50 new... but 310 differs
+        tcp_seg(f, 4, 100 + 300, ACKF, &b[..]),   // overlaps the 50 new bytes
+        tcp_seg(f, 5, 100 + 300, ACKF, &b[..]),   // exact again
+    ];
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    let mut expect_invite = INVITE.to_vec();
+    expect_invite[310] = b'#'; // the partial retransmission delivered bytes 300..350 first
+    assert_eq!(messages(&evs), vec![expect_invite, BYE.to_vec()]);
+    let st = s.stats();
+    assert_eq!(st.retransmitted_bytes, (300 + 300 + 50 + b.len()) as u64);
+    assert_eq!(st.malformed, 0);
+}
+
+#[test]
+fn out_of_order_held_until_the_gap_fills() {
+    let f = client_flow();
+    let all = concat(&[INVITE, ACK, BYE]);
+    let parts: Vec<&[u8]> = all.chunks(200).collect();
+    let mut segs = segments(f, 5000, &parts);
+    // Deliver the second half first, then a duplicate of a held one, then the first half.
+    let syn = segs.remove(0);
+    let mid = segs.len() / 2;
+    let mut order = vec![syn];
+    order.extend(segs[mid..].iter().rev().copied());
+    order.push(segs[mid + 1]);
+    order.extend(segs[..mid].iter().copied());
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &order);
+    assert_eq!(
+        messages(&evs),
+        vec![INVITE.to_vec(), ACK.to_vec(), BYE.to_vec()]
+    );
+    let st = s.stats();
+    assert_eq!(st.out_of_order_segments, (segs.len() - mid) as u64);
+    assert_eq!(st.retransmitted_bytes, segs[mid + 1].payload.len() as u64);
+    assert_eq!(st.gaps, 0);
+}
+
+/// RFC 9293 §3.4: sequence numbers wrap at 2^32.
+#[test]
+fn sequence_wraps_around() {
+    let all = concat(&[INVITE, OK]);
+    let parts: Vec<&[u8]> = all.chunks(100).collect();
+    let segs = segments(client_flow(), u32::MAX - 250, &parts);
+    assert!(segs.last().unwrap().tcp.unwrap().seq < 1000);
+    let mut reordered = segs.clone();
+    reordered.swap(2, 4);
+    let mut s = streams();
+    assert_eq!(
+        messages(&run_tcp(&mut s, &reordered)),
+        vec![INVITE.to_vec(), OK.to_vec()]
+    );
+}
+
+#[test]
+fn data_without_syn_starts_at_first_seen_sequence() {
+    let f = client_flow();
+    let segs = [
+        tcp_seg(f, 1, 777, ACKF, INVITE),
+        tcp_seg(f, 2, 777 + INVITE.len() as u32, ACKF, ACK),
+    ];
+    let mut s = streams();
+    assert_eq!(
+        messages(&run_tcp(&mut s, &segs)),
+        vec![INVITE.to_vec(), ACK.to_vec()]
+    );
+}
+
+#[test]
+fn capture_starting_inside_a_message_resynchronises() {
+    let f = client_flow();
+    let all = concat(&[INVITE, ACK]);
+    let tail = &all[500..];
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &[tcp_seg(f, 1, 9, ACKF, tail)]);
+    assert_eq!(messages(&evs), vec![ACK.to_vec()]);
+    assert!(
+        matches!(&evs[0], Ev::Bad { error: StreamError::Gap, bytes, .. } if bytes.len() == INVITE.len() - 500)
+    );
+}
+
+#[test]
+fn fin_flushes_and_frees() {
+    let f = client_flow();
+    let partial = &BYE[..40];
+    let mut segs = segments(f, 1, &[INVITE, partial]);
+    let end = 2 + (INVITE.len() + partial.len()) as u32;
+    segs.push(tcp_seg(f, 5, end, FIN | ACKF, &[]));
+    let mut s = streams();
+    let mut evs = Vec::new();
+    for seg in &segs {
+        s.on_tcp(seg, &mut |e| evs.push(own(e)));
+    }
+    assert_eq!(messages(&evs), vec![INVITE.to_vec()]);
+    assert!(
+        matches!(&evs[1], Ev::Bad { error: StreamError::Incomplete, bytes, .. } if bytes == partial)
+    );
+    assert_eq!(s.tracked_connections(), 1);
+    s.on_tcp(&tcp_seg(f.reversed(), 6, 50, FIN | ACKF, &[]), &mut |e| {
+        evs.push(own(e))
+    });
+    assert_eq!(s.tracked_connections(), 0);
+    // A late retransmission re-creates nothing harmful: it starts a fresh mid-stream view.
+    assert_eq!(evs.len(), 2);
+}
+
+#[test]
+fn fin_out_of_order_waits_for_the_data() {
+    let f = client_flow();
+    let segs = [
+        tcp_seg(f, 0, 1, SYN, &[]),
+        tcp_seg(f, 1, 2 + INVITE.len() as u32, FIN | ACKF, ACK),
+        tcp_seg(f, 2, 2, ACKF, INVITE),
+    ];
+    let mut s = streams();
+    let mut evs = Vec::new();
+    for seg in &segs {
+        s.on_tcp(seg, &mut |e| evs.push(own(e)));
+    }
+    assert_eq!(messages(&evs), vec![INVITE.to_vec(), ACK.to_vec()]);
+}
+
+#[test]
+fn rst_frees_the_connection() {
+    let f = client_flow();
+    let mut segs = segments(f, 1, &[&INVITE[..100]]);
+    segs.push(tcp_seg(f.reversed(), 3, 1, RST, &[]));
+    let mut s = streams();
+    let mut evs = Vec::new();
+    for seg in &segs {
+        s.on_tcp(seg, &mut |e| evs.push(own(e)));
+    }
+    assert_eq!(s.tracked_connections(), 0);
+    assert!(matches!(
+        &evs[..],
+        [Ev::Bad {
+            error: StreamError::Incomplete,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn gap_that_never_fills_is_skipped_after_the_bound() {
+    let f = client_flow();
+    let all = concat(&[INVITE, ACK, BYE, OK]);
+    let parts: Vec<&[u8]> = all.chunks(100).collect();
+    let mut segs = segments(f, 1, &parts);
+    // Lose the segment in the middle of ACK.
+    let lost = (INVITE.len() + 150) / 100 + 1;
+    segs.remove(lost);
+    let cfg = StreamConfig {
+        max_out_of_order_segments: 3,
+        ..StreamConfig::default()
+    };
+    let mut s = SipStreams::new(cfg);
+    let evs = run_tcp(&mut s, &segs);
+    assert_eq!(
+        messages(&evs),
+        vec![INVITE.to_vec(), BYE.to_vec(), OK.to_vec()]
+    );
+    assert_eq!(s.stats().gaps, 1);
+    let bad: Vec<_> = evs.iter().filter(|e| matches!(e, Ev::Bad { .. })).collect();
+    assert!(matches!(
+        bad[0],
+        Ev::Bad {
+            error: StreamError::Gap,
+            ..
+        }
+    ));
+    assert!(bad.iter().skip(1).all(|e| matches!(
+        e,
+        Ev::Bad {
+            error: StreamError::NotSip,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn gap_is_skipped_on_timeout() {
+    let f = client_flow();
+    let start = 2 + INVITE.len() as u32;
+    let mut s = streams();
+    let mut evs = Vec::new();
+    let second = 1_000_000_000u64;
+    let segs = [
+        tcp_seg(f, 0, 1, SYN, &[]),
+        tcp_seg(f, second, start + 10, ACKF, ACK), // 10 bytes lost before it
+        tcp_seg(f, 20 * second, start + 10 + ACK.len() as u32, ACKF, BYE),
+    ];
+    for seg in &segs {
+        s.on_tcp(seg, &mut |e| evs.push(own(e)));
+    }
+    assert_eq!(messages(&evs), vec![ACK.to_vec(), BYE.to_vec()]);
+    assert_eq!(s.stats().gaps, 1);
+}
+
+/// RFC 5626 §4.4.1: CRLFCRLF ping, CRLF pong, between messages.
+#[test]
+fn crlf_keepalives_are_skipped() {
+    let f = client_flow();
+    let mut s = streams();
+    let c = segments(f, 1, &[b"\r\n\r\n", INVITE, b"\r\n\r\n"]);
+    let srv = segments(f.reversed(), 1, &[b"\r\n", TRYING]);
+    let mut all = c;
+    all.extend(srv);
+    let evs = run_tcp(&mut s, &all);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec(), TRYING.to_vec()]);
+    assert_eq!(s.stats().keepalives, 3);
+    assert_eq!(s.stats().malformed, 0);
+}
+
+/// RFC 3261 §18.3: Content-Length is mandatory on a stream.
+#[test]
+fn missing_content_length_is_framed_at_end_of_headers() {
+    let msg = b"OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKx\r\nCall-ID: o@a\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segments(client_flow(), 1, &[msg, BYE]));
+    assert!(matches!(&evs[0], Ev::Msg { no_cl: true, bytes, .. } if bytes == msg));
+    assert!(matches!(&evs[1], Ev::Msg { no_cl: false, bytes, .. } if bytes == BYE));
+    assert_eq!(s.stats().missing_content_length, 1);
+}
+
+#[test]
+fn non_sip_stream_is_ignored() {
+    let f = client_flow();
+    let hello = b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03";
+    let mut s = streams();
+    let segs = [
+        tcp_seg(f, 0, 1, SYN, &[]),
+        tcp_seg(f, 1, 2, ACKF, hello),
+        // Even SIP-looking bytes later on are ignored.
+        tcp_seg(f, 2, 2 + hello.len() as u32, ACKF, INVITE),
+        tcp_seg(f.reversed(), 3, 70, ACKF, TRYING),
+    ];
+    let evs = run_tcp(&mut s, &segs);
+    assert!(evs.is_empty(), "{evs:?}");
+    assert_eq!(s.stats().non_sip_streams, 1);
+    assert_eq!(s.memory_bytes(), 0);
+}
+
+#[test]
+fn oversized_message_is_reported_and_skipped() {
+    let cfg = StreamConfig {
+        max_message_bytes: 1000,
+        ..StreamConfig::default()
+    };
+    let big = b"MESSAGE sip:b SIP/2.0\r\nContent-Length: 5000\r\n\r\n";
+    let body = vec![b'a'; 5000];
+    let mut s = SipStreams::new(cfg);
+    let chunks: Vec<&[u8]> = body.chunks(700).collect();
+    let mut parts = vec![&big[..]];
+    parts.extend(chunks);
+    parts.push(BYE);
+    let evs = run_tcp(&mut s, &segments(client_flow(), 1, &parts));
+    assert_eq!(messages(&evs), vec![BYE.to_vec()]);
+    assert!(matches!(
+        &evs[0],
+        Ev::Bad {
+            error: StreamError::TooLarge,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn flush_reports_an_incomplete_message() {
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segments(client_flow(), 1, &[&OK[..OK.len() - 5]]));
+    assert!(
+        matches!(&evs[..], [Ev::Bad { error: StreamError::Incomplete, bytes, .. }] if bytes.len() == OK.len() - 5)
+    );
+    assert_eq!(s.tracked_connections(), 0);
+}
+
+#[test]
+fn expire_drops_idle_connections() {
+    let mut s = streams();
+    let f = client_flow();
+    let mut evs = Vec::new();
+    for seg in segments(f, 1, &[&INVITE[..50]]) {
+        s.on_tcp(&seg, &mut |e| evs.push(own(e)));
+    }
+    s.expire(100, &mut |e| evs.push(own(e)));
+    assert_eq!(s.tracked_connections(), 1);
+    s.expire(400_000_000_000, &mut |e| evs.push(own(e)));
+    assert_eq!(s.tracked_connections(), 0);
+    assert_eq!(s.stats().connections_expired, 1);
+    assert!(matches!(
+        &evs[..],
+        [Ev::Bad {
+            error: StreamError::Incomplete,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn connection_table_is_bounded() {
+    let cfg = StreamConfig {
+        max_connections: 2,
+        ..StreamConfig::default()
+    };
+    let mut s = SipStreams::new(cfg);
+    let mut n = 0;
+    for port in 0..5u16 {
+        let mut f = client_flow();
+        f.src.port = 30000 + port;
+        s.on_tcp(&tcp_seg(f, 1, 1, ACKF, INVITE), &mut |_| n += 1);
+    }
+    assert_eq!(n, 2);
+    assert_eq!(s.stats().connections_dropped, 3);
+    assert_eq!(s.tracked_connections(), 2);
+}
+
+#[test]
+fn port_reuse_after_close_is_a_new_connection() {
+    let f = client_flow();
+    let mut segs = segments(f, 1, &[INVITE]);
+    segs.push(tcp_seg(f, 3, 2 + INVITE.len() as u32, FIN, &[]));
+    segs.push(tcp_seg(f.reversed(), 4, 9, FIN, &[]));
+    segs.extend(segments(f, 900_000, &[BYE]));
+    let mut s = streams();
+    assert_eq!(
+        messages(&run_tcp(&mut s, &segs)),
+        vec![INVITE.to_vec(), BYE.to_vec()]
+    );
+    assert_eq!(s.stats().connections, 2);
+}
+
+// ---- WebSocket (RFC 6455, RFC 7118) ----
+
+const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+/// Handshake segments, then the given client and server byte chunks alternately.
+fn ws_session(client: &[Vec<u8>], server: &[Vec<u8>]) -> (SipStreams, Vec<Ev>) {
+    let f = client_flow();
+    let mut owned: Vec<(Flow, Vec<u8>)> =
+        vec![(f, WS_UPGRADE.to_vec()), (f.reversed(), WS_ACCEPT.to_vec())];
+    for i in 0..client.len().max(server.len()) {
+        if let Some(c) = client.get(i) {
+            owned.push((f, c.clone()));
+        }
+        if let Some(sv) = server.get(i) {
+            owned.push((f.reversed(), sv.clone()));
+        }
+    }
+    let mut seq = [1000u32, 5000u32];
+    let mut segs = vec![
+        tcp_seg(f, 0, 999, SYN, &[]),
+        tcp_seg(f.reversed(), 0, 4999, SYN | ACKF, &[]),
+    ];
+    for (i, (flow, bytes)) in owned.iter().enumerate() {
+        let d = usize::from(*flow != f);
+        segs.push(tcp_seg(*flow, i as u64 + 1, seq[d], ACKF | PSH, bytes));
+        seq[d] = seq[d].wrapping_add(bytes.len() as u32);
+    }
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    (s, evs)
+}
+
+#[test]
+fn sip_over_websocket_masked_client_unmasked_server() {
+    let client = vec![ws_frame(true, 1, Some(MASK), INVITE)];
+    let server = vec![ws_frame(true, 1, None, TRYING)];
+    let (s, evs) = ws_session(&client, &server);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec(), TRYING.to_vec()]);
+    assert!(evs.iter().all(|e| matches!(
+        e,
+        Ev::Msg {
+            transport: Transport::Ws,
+            ..
+        }
+    )));
+    let st = s.stats();
+    assert_eq!(
+        (
+            st.ws_connections,
+            st.ws_messages,
+            st.malformed,
+            st.non_sip_streams
+        ),
+        (1, 2, 0, 0)
+    );
+}
+
+/// RFC 6455 §5.7: the "Hello" examples carried over a stream (not SIP, so reported).
+#[test]
+fn rfc6455_hello_frames_decode() {
+    let client = vec![vec![
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ]];
+    let server = vec![vec![
+        0x01, 0x03, 0x48, 0x65, 0x6c, 0x89, 0x00, 0x80, 0x02, 0x6c, 0x6f,
+    ]];
+    let (s, evs) = ws_session(&client, &server);
+    let hello: Vec<_> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Bad {
+                bytes,
+                error: StreamError::NotSip,
+                transport: Transport::Ws,
+                ..
+            } => Some(bytes.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hello, vec![b"Hello".to_vec(), b"Hello".to_vec()]);
+    assert_eq!(s.stats().ws_control_frames, 1);
+}
+
+/// RFC 6455 §5.4: fragments with a control frame between them; 16-bit lengths.
+#[test]
+fn fragmented_websocket_message_with_interleaved_ping() {
+    let (a, b) = OK.split_at(200);
+    let client = vec![
+        [
+            ws_frame(false, 1, Some(MASK), a),
+            ws_frame(true, 9, Some(MASK), b""),
+        ]
+        .concat(),
+        [
+            ws_frame(true, 0, Some([1, 2, 3, 4]), b),
+            ws_frame(true, 2, Some(MASK), ACK),
+        ]
+        .concat(),
+        ws_frame(true, 1, Some(MASK), b"\r\n\r\n"),
+    ];
+    let server = vec![ws_frame(true, 10, None, b""), ws_frame(true, 1, None, BYE)];
+    let (s, evs) = ws_session(&client, &server);
+    assert_eq!(
+        messages(&evs),
+        vec![OK.to_vec(), ACK.to_vec(), BYE.to_vec()]
+    );
+    assert_eq!(s.stats().keepalives, 1);
+    assert_eq!(s.stats().ws_control_frames, 2);
+    assert_eq!(s.stats().malformed, 0);
+}
+
+#[test]
+fn websocket_frames_split_across_segments() {
+    let frame = ws_frame(true, 1, Some(MASK), INVITE);
+    let client: Vec<Vec<u8>> = frame.chunks(3).map(<[u8]>::to_vec).collect();
+    let (_, evs) = ws_session(&client, &[]);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec()]);
+}
+
+#[test]
+fn websocket_without_sip_subprotocol_is_ignored() {
+    let f = client_flow();
+    let req = b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    let frame = ws_frame(true, 1, Some(MASK), INVITE);
+    let segs = [
+        tcp_seg(f, 0, 1, ACKF, req),
+        tcp_seg(f, 1, 1 + req.len() as u32, ACKF, &frame),
+    ];
+    let mut s = streams();
+    assert!(run_tcp(&mut s, &segs).is_empty());
+    assert_eq!(s.stats().non_sip_streams, 1);
+}
+
+#[test]
+fn refused_websocket_upgrade_is_ignored() {
+    let f = client_flow();
+    let refused = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+    let frame = ws_frame(true, 1, Some(MASK), INVITE);
+    let segs = [
+        tcp_seg(f, 0, 1, ACKF, WS_UPGRADE),
+        tcp_seg(f.reversed(), 1, 1, ACKF, refused),
+        tcp_seg(f, 2, 1 + WS_UPGRADE.len() as u32, ACKF, &frame),
+    ];
+    let mut s = streams();
+    assert!(run_tcp(&mut s, &segs).is_empty());
+    assert_eq!(s.stats().non_sip_streams, 1);
+}
+
+#[test]
+fn compressed_and_reserved_websocket_frames_are_reported() {
+    let mut deflated = ws_frame(true, 1, None, b"xyz");
+    deflated[0] |= 0x40; // RSV1
+    let server = vec![
+        deflated,
+        ws_frame(true, 3, None, b"?"),
+        ws_frame(true, 1, None, OK),
+    ];
+    let (_, evs) = ws_session(&[], &server);
+    assert!(matches!(
+        &evs[0],
+        Ev::Bad {
+            error: StreamError::WebSocketCompressed,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &evs[1],
+        Ev::Bad {
+            error: StreamError::WebSocket,
+            ..
+        }
+    ));
+    assert_eq!(messages(&evs), vec![OK.to_vec()]);
+}
+
+// ---- SCTP (RFC 9260, RFC 4168) ----
+
+fn data_chunk(flags: u8, tsn: u32, sid: u16, ppid: u32, data: &[u8]) -> Vec<u8> {
+    let mut c = vec![sctp::CHUNK_DATA, flags];
+    c.extend_from_slice(&((16 + data.len()) as u16).to_be_bytes());
+    c.extend_from_slice(&tsn.to_be_bytes());
+    c.extend_from_slice(&sid.to_be_bytes());
+    c.extend_from_slice(&0u16.to_be_bytes());
+    c.extend_from_slice(&ppid.to_be_bytes());
+    c.extend_from_slice(data);
+    while c.len() % 4 != 0 {
+        c.push(0);
+    }
+    c
+}
+
+fn sctp_seg(payload: &[u8], ts: Nanos) -> Segment<'_> {
+    Segment {
+        ts,
+        flow: client_flow(),
+        transport: Transport::Sctp,
+        tcp: None,
+        payload,
+        icmp_quoted: false,
+    }
+}
+
+fn run_sctp(packets: &[Vec<u8>]) -> (SipStreams, Vec<Ev>) {
+    let mut s = streams();
+    let mut evs = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        s.on_sctp(&sctp_seg(p, i as u64), &mut |e| evs.push(own(e)));
+    }
+    s.flush(&mut |e| evs.push(own(e)));
+    (s, evs)
+}
+
+#[test]
+fn sctp_unfragmented_data_with_other_chunks() {
+    let sack = [3u8, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0x10, 0, 0, 0, 0, 0];
+    let heartbeat = [4u8, 0, 0, 5, 9, 0, 0, 0];
+    let p1 = [&sack[..], &data_chunk(0x03, 1, 0, 0, INVITE)].concat();
+    let p2 = [
+        &heartbeat[..],
+        &data_chunk(0x07, 2, 0, 0, ACK),
+        &data_chunk(0x03, 3, 1, 46, b"xx"),
+    ]
+    .concat();
+    let (s, evs) = run_sctp(&[p1, p2]);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec(), ACK.to_vec()]);
+    assert!(evs.iter().all(|e| matches!(
+        e,
+        Ev::Msg {
+            transport: Transport::Sctp,
+            ..
+        }
+    )));
+    assert_eq!(s.stats().sctp_data_chunks, 3);
+    assert_eq!(s.stats().sctp_non_sip_chunks, 1);
+}
+
+#[test]
+fn sctp_fragments_reassembled_by_tsn() {
+    let (a, rest) = INVITE.split_at(100);
+    let (b, c) = rest.split_at(300);
+    // Out of order, with a duplicate; an unrelated complete message on another stream between.
+    let packets = vec![
+        data_chunk(0x01, 12, 0, 0, c),
+        data_chunk(0x02, 10, 0, 0, a),
+        data_chunk(0x03, 20, 1, 0, BYE),
+        data_chunk(0x02, 10, 0, 0, a),
+        data_chunk(0x00, 11, 0, 0, b),
+    ];
+    let (_, evs) = run_sctp(&packets);
+    assert_eq!(messages(&evs), vec![BYE.to_vec(), INVITE.to_vec()]);
+}
+
+#[test]
+fn sctp_malformed_chunk_and_lost_fragment() {
+    let bad_len = [0u8, 3, 0, 200, 1, 2, 3, 4];
+    let packets = vec![bad_len.to_vec(), data_chunk(0x02, 1, 0, 0, &INVITE[..50])];
+    let (_, evs) = run_sctp(&packets);
+    assert!(matches!(
+        &evs[0],
+        Ev::Bad {
+            error: StreamError::SctpChunk,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &evs[1],
+        Ev::Bad {
+            error: StreamError::SctpFragments,
+            ..
+        }
+    ));
+}
+
+// ---- properties ----
+
+/// xorshift64: deterministic shuffles from a proptest seed.
+fn rng(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Cuts `stream` at the given sizes (cycled), returns (offset, len) pieces.
+fn cut(len: usize, sizes: &[usize]) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    let mut at = 0;
+    let mut i = 0;
+    while at < len {
+        let n = sizes[i % sizes.len()].min(len - at);
+        v.push((at, n));
+        at += n;
+        i += 1;
+    }
+    v
+}
+
+/// Shuffles `pieces`, and adds duplicates and coalesced retransmissions of neighbours.
+fn disorder(pieces: &[(usize, usize)], seed: u64) -> Vec<(usize, usize)> {
+    let mut st = seed | 1;
+    let mut v = pieces.to_vec();
+    for i in (1..v.len()).rev() {
+        let j = (rng(&mut st) % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+    for _ in 0..pieces.len() / 3 {
+        let k = (rng(&mut st) % pieces.len() as u64) as usize;
+        let at = (rng(&mut st) % (v.len() as u64 + 1)) as usize;
+        let (o, n) = pieces[k];
+        let extra = pieces.get(k + 1).map_or(0, |p| p.1) / 2;
+        v.insert(at, (o, n + extra)); // retransmission, possibly overlapping the next piece
+    }
+    v
+}
+
+fn stream_messages(ids: &[usize], keepalives: &[bool]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut stream = Vec::new();
+    let mut msgs = Vec::new();
+    for (i, &id) in ids.iter().enumerate() {
+        if keepalives.get(i).copied().unwrap_or(false) {
+            stream.extend_from_slice(b"\r\n\r\n");
+        }
+        stream.extend_from_slice(ALL[id]);
+        msgs.push(ALL[id].to_vec());
+    }
+    (stream, msgs)
+}
+
+fn big_window() -> StreamConfig {
+    StreamConfig {
+        max_out_of_order_segments: 100_000,
+        max_buffered_per_direction: 1 << 24,
+        ..StreamConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Any segmentation, in any order, with duplicates and overlapping retransmissions (SYN
+    /// first), gives the same messages as the stream in one piece.
+    #[test]
+    fn tcp_reassembly_is_order_independent(
+        ids in prop::collection::vec(0..ALL.len(), 1..12),
+        keepalives in prop::collection::vec(any::<bool>(), 0..12),
+        sizes in prop::collection::vec(1usize..400, 1..8),
+        isn in any::<u32>(),
+        seed in any::<u64>(),
+    ) {
+        let (stream, expected) = stream_messages(&ids, &keepalives);
+        let f = client_flow();
+        let mut whole = SipStreams::new(big_window());
+        let one = messages(&run_tcp(&mut whole, &segments(f, isn, &[&stream])));
+        prop_assert_eq!(&one, &expected);
+
+        let pieces = disorder(&cut(stream.len(), &sizes), seed);
+        let mut segs = vec![tcp_seg(f, 0, isn, SYN, &[])];
+        for (i, &(o, n)) in pieces.iter().enumerate() {
+            let end = (o + n).min(stream.len());
+            segs.push(tcp_seg(f, 1 + i as u64, isn.wrapping_add(1 + o as u32), ACKF, &stream[o..end]));
+        }
+        let mut s = SipStreams::new(big_window());
+        let evs = run_tcp(&mut s, &segs);
+        prop_assert_eq!(messages(&evs), expected);
+        prop_assert_eq!(s.stats().malformed, 0);
+    }
+
+    /// Any fragmentation into frames (masked or not, pings between fragments) and any
+    /// segmentation gives the same messages.
+    #[test]
+    fn websocket_framing_is_fragmentation_independent(
+        ids in prop::collection::vec(0..ALL.len(), 1..8),
+        frags in prop::collection::vec(1usize..300, 1..6),
+        sizes in prop::collection::vec(1usize..500, 1..6),
+        masked in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let mut st = seed | 1;
+        let mut bytes = Vec::new();
+        let mut expected = Vec::new();
+        for &id in &ids {
+            let msg = ALL[id];
+            expected.push(msg.to_vec());
+            let parts = cut(msg.len(), &frags);
+            for (k, &(o, n)) in parts.iter().enumerate() {
+                let mask = masked.then(|| (rng(&mut st) as u32).to_be_bytes());
+                let opcode = if k == 0 { 1 } else { 0 };
+                bytes.extend(ws_frame(k + 1 == parts.len(), opcode, mask, &msg[o..o + n]));
+                if rng(&mut st) % 4 == 0 {
+                    bytes.extend(ws_frame(true, 9, mask, b"ping"));
+                }
+            }
+        }
+        let chunks: Vec<Vec<u8>> = cut(bytes.len(), &sizes).iter().map(|&(o, n)| bytes[o..o + n].to_vec()).collect();
+        let (s, evs) = ws_session(&chunks, &[]);
+        prop_assert_eq!(messages(&evs), expected);
+        prop_assert_eq!(s.stats().malformed, 0);
+    }
+}

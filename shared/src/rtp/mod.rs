@@ -11,11 +11,14 @@
 //! - [`vq_report`]: RFC 6035 `application/vq-rtcpxr` bodies.
 
 pub mod burst;
+pub mod codec;
+pub mod emodel;
 pub mod jitter_buffer;
 pub mod packet;
 mod reader;
 pub mod rfc3550;
 pub mod rtcp;
+pub mod rtt;
 pub mod stats;
 pub mod tshark;
 pub mod xr;

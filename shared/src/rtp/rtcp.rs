@@ -447,3 +447,292 @@ pub fn looks_like_rtcp(buf: &[u8]) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::xr::{VoipMetrics, XrBlock};
+    use super::*;
+
+    fn push32(b: &mut Vec<u8>, w: u32) {
+        b.extend_from_slice(&w.to_be_bytes());
+    }
+
+    /// SR with one report block + SDES CNAME + XR with a VoIP Metrics block + BYE, by hand
+    /// (RFC 3550 §6.4.1, §6.5, §6.6; RFC 3611 §4.7).
+    fn compound() -> (Vec<u8>, VoipMetrics) {
+        let mut b = vec![0x81, 200, 0, 12];
+        for w in [
+            0x1111_1111u32,
+            0xE8D4_A510,
+            0x8000_0000,
+            160_000,
+            500,
+            80_000,
+        ] {
+            push32(&mut b, w);
+        }
+        // Report block: cumulative lost −3 (0xFFFFFD), fraction 10.
+        for w in [
+            0x2222_2222u32,
+            0x0AFF_FFFD,
+            65_579,
+            436,
+            0xA510_8000,
+            13_107,
+        ] {
+            push32(&mut b, w);
+        }
+        // SDES: 1 chunk, CNAME "ab@h" (6 bytes) + END -> 4 + 7 padded to 12.
+        b.extend_from_slice(&[0x81, 202, 0, 3]);
+        push32(&mut b, 0x1111_1111);
+        b.extend_from_slice(&[1, 4, b'a', b'b', b'@', b'h', 0, 0]);
+        // XR with BT 7.
+        let vm = VoipMetrics {
+            ssrc: 0x2222_2222,
+            loss_rate: 12,
+            discard_rate: 3,
+            burst_density: 200,
+            gap_density: 5,
+            burst_duration: 60,
+            gap_duration: 5000,
+            round_trip_delay: 120,
+            end_system_delay: 45,
+            signal_level: Some(-20),
+            noise_level: None,
+            rerl: Some(55),
+            gmin: 16,
+            r_factor: Some(88),
+            ext_r_factor: None,
+            mos_lq: Some(42),
+            mos_cq: Some(41),
+            rx_config: 0b1111_0010,
+            jb_nominal: 40,
+            jb_maximum: 80,
+            jb_abs_max: 120,
+        };
+        b.extend_from_slice(&[0x80, 207, 0, 10]);
+        push32(&mut b, 0x1111_1111);
+        b.extend_from_slice(&vm.to_block());
+        // BYE with reason "bye".
+        b.extend_from_slice(&[0x81, 203, 0, 2]);
+        push32(&mut b, 0x1111_1111);
+        b.extend_from_slice(&[3, b'b', b'y', b'e']);
+        (b, vm)
+    }
+
+    #[test]
+    fn hand_built_compound() {
+        let (b, vm) = compound();
+        assert!(looks_like_rtcp(&b));
+        let pkts: Vec<_> = RtcpCompound::new(&b).collect::<Result<_, _>>().unwrap();
+        assert_eq!(pkts.len(), 4);
+        let RtcpPacket::SenderReport(sr) = pkts[0] else {
+            panic!("{:?}", pkts[0])
+        };
+        assert_eq!(sr.ssrc, 0x1111_1111);
+        assert_eq!(sr.lsr_key(), 0xA510_8000);
+        let blocks: Vec<_> = sr.report_blocks().collect();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].cumulative_lost, -3);
+        assert_eq!(blocks[0].fraction_lost, 10);
+        assert_eq!(blocks[0].dlsr, 13_107);
+        let RtcpPacket::Sdes(sdes) = pkts[1] else {
+            panic!()
+        };
+        assert_eq!(sdes.cname(), Some((0x1111_1111, &b"ab@h"[..])));
+        let RtcpPacket::ExtendedReport(xr) = pkts[2] else {
+            panic!()
+        };
+        let blocks: Vec<_> = xr.blocks().collect::<Result<_, _>>().unwrap();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].block_type, XrBlock::VOIP_METRICS);
+        let got = blocks[0].voip_metrics().unwrap();
+        assert_eq!(got, vm);
+        assert_eq!((got.plc(), got.jba(), got.jb_rate()), (3, 3, 2));
+        assert_eq!(got.mos_lq_value(), Some(4.2));
+        assert!((got.loss_percent() - 4.6875).abs() < 1e-12);
+        let RtcpPacket::Bye(bye) = pkts[3] else {
+            panic!()
+        };
+        assert_eq!(bye.sources().collect::<Vec<_>>(), vec![0x1111_1111]);
+        assert_eq!(bye.reason, Some(&b"bye"[..]));
+    }
+
+    #[test]
+    fn errors_are_typed_and_stop_iteration() {
+        let (mut b, _) = compound();
+        // Overrun: claim the BYE is longer than the datagram.
+        let bye_at = b.len() - 12;
+        b[bye_at + 3] = 9;
+        let res: Vec<_> = RtcpCompound::new(&b).collect();
+        assert_eq!(res.len(), 4);
+        assert!(matches!(res[3], Err(RtcpError::LengthOverrun { .. })));
+        // Version 1.
+        let bad = [0x41, 200, 0, 0];
+        assert!(matches!(
+            RtcpCompound::new(&bad).next(),
+            Some(Err(RtcpError::BadVersion { version: 1, .. }))
+        ));
+        // SR whose count claims 2 blocks in a 1-block body.
+        let (mut c, _) = compound();
+        c[0] = 0x82;
+        assert!(matches!(
+            RtcpCompound::new(&c).next(),
+            Some(Err(RtcpError::BodyTooShort { .. }))
+        ));
+        // Truncated XR block.
+        let xr = [0x80, 207, 0, 2, 0, 0, 0, 1, 7, 0, 0, 8];
+        let RtcpPacket::ExtendedReport(x) = RtcpCompound::new(&xr).next().unwrap().unwrap() else {
+            panic!()
+        };
+        assert!(matches!(x.blocks().next(), Some(Err(_))));
+        assert!(!looks_like_rtcp(&[0x80, 0x00, 0, 1, 0, 0, 0, 0]));
+    }
+
+    /// Corpus `ndpi_rtcp_multiple_pkts_in_the_same_datagram.pcap` (Linux SLL). Expected values
+    /// from `tshark -r F -Y rtcp -T fields -e rtcp.pt -e rtcp.senderssrc -e rtcp.rc
+    /// -e rtcp.ssrc.identifier -e rtcp.ssrc.fraction -e rtcp.ssrc.cum_nr -e rtcp.ssrc.high_seq
+    /// -e rtcp.ssrc.jitter -e rtcp.ssrc.lsr -e rtcp.ssrc.dlsr -e rtcp.sdes.text
+    /// -e rtcp.timestamp.ntp.msw` (tshark 4.0.17) and the corpus `ref/…rtcp.tsv`.
+    #[test]
+    fn corpus_ndpi_rtcp_compound() {
+        use super::super::tests_pcap::{corpus_file, udp_packets};
+        let Some(file) = corpus_file("pcaps/ndpi_rtcp_multiple_pkts_in_the_same_datagram.pcap")
+        else {
+            return;
+        };
+        // (pts, sender ssrc, block ssrc, fraction, cum, high seq, jitter, lsr, dlsr, cname, ntp msw)
+        type Row = (
+            [u8; 2],
+            u32,
+            u32,
+            u8,
+            i32,
+            u32,
+            u32,
+            u32,
+            u32,
+            &'static str,
+            Option<u32>,
+        );
+        let expected: [Row; 5] = [
+            (
+                [200, 202],
+                0x5d931534,
+                0,
+                0,
+                1,
+                0,
+                0,
+                0,
+                0,
+                "5d931534",
+                Some(3711615344),
+            ),
+            (
+                [201, 202],
+                0x01932db4,
+                0,
+                1,
+                1,
+                48834,
+                1,
+                0,
+                0,
+                "1932db4",
+                None,
+            ),
+            (
+                [200, 202],
+                0x5d931534,
+                0x01932db4,
+                0,
+                1,
+                0,
+                0,
+                0,
+                0,
+                "5d931534",
+                Some(3711615348),
+            ),
+            (
+                [201, 202],
+                0x01932db4,
+                0x5d931534,
+                0,
+                1,
+                49035,
+                6,
+                3245362529,
+                263452,
+                "1932db4",
+                None,
+            ),
+            (
+                [200, 202],
+                0x5d931534,
+                0x01932db4,
+                0,
+                1,
+                0,
+                0,
+                0,
+                0,
+                "5d931534",
+                Some(3711615352),
+            ),
+        ];
+        let (_, udps) = udp_packets(&file);
+        assert_eq!(udps.len(), 5);
+        for (u, want) in udps.iter().zip(expected) {
+            assert!(looks_like_rtcp(u.payload));
+            let pkts: Vec<_> = RtcpCompound::new(u.payload)
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let pts: Vec<u8> = pkts.iter().map(RtcpPacket::packet_type).collect();
+            assert_eq!(pts, want.0);
+            let (sender, blocks, msw) = match pkts[0] {
+                RtcpPacket::SenderReport(sr) => (
+                    sr.ssrc,
+                    sr.report_blocks().collect::<Vec<_>>(),
+                    Some(sr.ntp_sec),
+                ),
+                RtcpPacket::ReceiverReport(rr) => {
+                    (rr.ssrc, rr.report_blocks().collect::<Vec<_>>(), None)
+                }
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(sender, want.1);
+            assert_eq!(msw, want.10);
+            assert_eq!(blocks.len(), 1);
+            let b = blocks[0];
+            assert_eq!(
+                (
+                    b.ssrc,
+                    b.fraction_lost,
+                    b.cumulative_lost,
+                    b.ext_highest_seq,
+                    b.jitter,
+                    b.lsr,
+                    b.dlsr
+                ),
+                (want.2, want.3, want.4, want.5, want.6, want.7, want.8)
+            );
+            let RtcpPacket::Sdes(sdes) = pkts[1] else {
+                panic!()
+            };
+            let (ssrc, cname) = sdes.cname().unwrap();
+            assert_eq!(ssrc, want.1);
+            assert_eq!(cname, want.9.as_bytes());
+            let texts: Vec<_> = sdes
+                .chunks()
+                .flat_map(|c| c.items().collect::<Vec<_>>())
+                .collect();
+            assert!(
+                texts
+                    .iter()
+                    .any(|i| i.value == b"FreeSWITCH.org -- Come to ClueCon.com")
+            );
+        }
+    }
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Builds callscope's own small RTP test captures (Ethernet/IPv4/UDP, pcap, microseconds).
+
+Run from this directory: python3 gen_rtp_pcaps.py
+Then for each F.pcap the expected output is
+    tshark -r F.pcap -o rtp.heuristic_rtp:TRUE -q -z rtp,streams > F.tshark.txt
+(tshark 4.0.17, Debian 12). The Rust tests in shared/src/rtp/tests_pcap.rs compare every column.
+"""
+import struct
+
+def ip_checksum(h):
+    s = 0
+    for i in range(0, len(h), 2):
+        s += (h[i] << 8) + h[i + 1]
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+def udp_frame(src, dst, sport, dport, payload):
+    udp = struct.pack('!HHHH', sport, dport, 8 + len(payload), 0) + payload
+    iph = struct.pack('!BBHHHBBH4s4s', 0x45, 0xb8, 20 + len(udp), 0, 0, 64, 17, 0, bytes(src), bytes(dst))
+    iph = iph[:10] + struct.pack('!H', ip_checksum(iph)) + iph[12:]
+    eth = b'\x00\x11\x22\x33\x44\x55' + b'\x00\x66\x77\x88\x99\xaa' + b'\x08\x00'
+    return eth + iph + udp
+
+def rtp(pt, seq, ts, ssrc, marker=False, plen=160):
+    b1 = (0x80 if marker else 0) | pt
+    return struct.pack('!BBHII', 0x80, b1, seq & 0xffff, ts & 0xffffffff, ssrc) + bytes([0xd5]) * plen
+
+def write(path, pkts):
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for t, fr in sorted(pkts, key=lambda x: x[0]):
+            us_total = int(round(t * 1e6))
+            sec, usec = divmod(us_total, 1000000)
+            f.write(struct.pack('<IIII', sec, usec, len(fr), len(fr)))
+            f.write(fr)
+
+A = [10, 0, 0, 1]
+B = [10, 0, 0, 2]
+T0 = 1000.0
+
+def scenario():
+    """Three streams: wrap + loss + dup + swap; clean PCMA; duplicates only (negative loss)."""
+    pkts = []
+    arr = {i: T0 + 0.040 + i * 0.020 + ((i * 7) % 11 - 5) * 0.001 for i in range(50)}
+    arr[40], arr[41] = arr[41], arr[40]
+    for i in range(50):
+        if i in (10, 11, 30):
+            continue
+        fr = udp_frame(A, B, 40000, 50000, rtp(0, 65530 + i, 1000 + 160 * i, 0x11111111, marker=(i == 0)))
+        pkts.append((arr[i], fr))
+        if i == 20:
+            pkts.append((arr[i] + 0.001, fr))
+    for i in range(50):
+        fr = udp_frame(B, A, 50002, 40002, rtp(8, 100 + i, 5000 + 160 * i, 0x22222222, marker=(i == 0)))
+        pkts.append((T0 + 0.030 + i * 0.020, fr))
+    for i in range(10):
+        fr = udp_frame(A, B, 40004, 50004, rtp(0, 7 + i, 160 * i, 0x33333333))
+        pkts.append((T0 + 0.050 + i * 0.020, fr))
+        if i in (2, 5, 8):
+            pkts.append((T0 + 0.050 + i * 0.020 + 0.002, fr))
+    write('scenario.pcap', pkts)
+
+def marker_and_jump():
+    """Talkspurt gap with marker (M); +80000 ts jump without marker (T)."""
+    pk = []
+    t, ts, seq = T0, 0, 200
+    for i in range(40):
+        if i == 20:
+            t += 1.0
+            ts += 8000
+        pk.append((t, udp_frame(A, B, 40010, 50010, rtp(0, seq, ts, 0x44444444, marker=(i == 20)))))
+        t += 0.020; ts += 160; seq += 1
+    t, ts, seq = T0, 0, 300
+    for i in range(40):
+        if i == 20:
+            ts += 80000
+        pk.append((t + 0.001, udp_frame(A, B, 40012, 50012, rtp(0, seq, ts, 0x55555555))))
+        t += 0.020; ts += 160; seq += 1
+    write('marker_jump.pcap', pk)
+
+def impairments():
+    """SSRC change on one 5-tuple, CN packets, an old-timestamp packet, a dynamic PT without SDP,
+    a large forward sequence jump, G.722 and a late packet at the very end."""
+    pk = []
+    # SSRC change: 30 packets of 0x66666661 then 30 of 0x66666662 on the same ports.
+    for i in range(30):
+        pk.append((T0 + i * 0.020 + (i % 3) * 0.0007,
+                   udp_frame(A, B, 40020, 50020, rtp(8, 1000 + i, 80 * 160 + 160 * i, 0x66666661))))
+    for i in range(30):
+        pk.append((T0 + 0.600 + i * 0.020 + (i % 4) * 0.0005,
+                   udp_frame(A, B, 40020, 50020, rtp(8, 7 + i, 999 + 160 * i, 0x66666662, marker=(i == 0)))))
+    # CN: PCMU with two comfort-noise packets (PT 13) in the middle, then a timestamp
+    # older than the first packet (WRONG_TIMESTAMP), then normal packets.
+    ts0 = 50000
+    for i in range(40):
+        pt = 13 if i in (15, 16) else 0
+        ts = ts0 + 160 * i
+        if i == 25:
+            ts = ts0 - 1600
+        pk.append((T0 + 0.005 + i * 0.020 + ((i * 5) % 7) * 0.0003,
+                   udp_frame(A, B, 40022, 50022, rtp(pt, 500 + i, ts, 0x77777777, plen=(1 if pt == 13 else 160)))))
+    # Dynamic PT 96 without SDP: unknown clock rate.
+    for i in range(25):
+        pk.append((T0 + 0.007 + i * 0.020 + (i % 2) * 0.001,
+                   udp_frame(A, B, 40024, 50024, rtp(96, 40000 + i, 320 * i, 0x88888888, plen=80))))
+    # Large forward jump (5000) and G.722 (PT 9, clock 8000); last packet is late.
+    seqs = list(range(60000, 60020)) + list(range(65000, 65020))
+    for k, s in enumerate(seqs):
+        pk.append((T0 + 0.009 + k * 0.020 + ((k * 3) % 5) * 0.0004,
+                   udp_frame(A, B, 40026, 50026, rtp(9, s, 1000 + 160 * k, 0x99999999))))
+    pk.append((T0 + 0.009 + 40 * 0.020, udp_frame(A, B, 40026, 50026, rtp(9, 65010, 1000 + 160 * 30, 0x99999999))))
+    write('impairments.pcap', pk)
+
+def wrap_loss():
+    """Sequence wrap with a loss burst across 65535 -> 0, and bursty loss later (G.729, PT 18)."""
+    pk = []
+    drop = {8, 9, 10, 11, 40, 41, 42, 43, 44, 45, 70}
+    for i in range(120):
+        if i in drop:
+            continue
+        pk.append((T0 + i * 0.020 + ((i * 11) % 13) * 0.0002,
+                   udp_frame(B, A, 50030, 40030, rtp(18, 65526 + i, 7 + 160 * i, 0xAAAAAAAA, plen=20))))
+    write('wrap_loss.pcap', pk)
+
+scenario()
+marker_and_jump()
+impairments()
+wrap_loss()

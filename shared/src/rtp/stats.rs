@@ -1,0 +1,501 @@
+//! Per-RTP-stream statistics: one fixed-size [`StreamStats`] per (5-tuple, SSRC), updated
+//! per packet without allocating.
+//!
+//! It carries, side by side:
+//! - the tshark 4.0 figures ([`TsharkStats`], printed by [`StreamStats::tshark_row`]);
+//! - RFC 3550 A.1/A.3/A.8 values ([`SeqState`], [`JitterEstimator`]);
+//! - duplicates, late packets, markers, payload-type changes, timestamp jumps;
+//! - loss runs (BurstR) and the RFC 3611 burst/gap machine;
+//! - a fixed and an adaptive jitter-buffer model (discards count as loss for the E-model);
+//! - 10-second intervals, pulled with [`StreamStats::pop_interval`].
+
+use super::burst::{BurstGap, LossRuns};
+use super::jitter_buffer::JitterBufferModel;
+use super::packet::RtpPacket;
+use super::rfc3550::{JitterEstimator, SeqState, SeqVerdict};
+use super::tshark::{
+    PtClock, RowIdentity, TsharkStats, format_tshark_row, is_telephone_event, mime_clock_rate,
+    static_clock_rate,
+};
+use crate::net::Nanos;
+
+/// Length of a quality interval.
+pub const INTERVAL_NS: Nanos = 10_000_000_000;
+/// Closed intervals kept until pulled (older ones are overwritten).
+pub const INTERVAL_RING: usize = 4;
+/// Default fixed jitter buffer, ms.
+pub const DEFAULT_FIXED_JB_MS: f64 = 60.0;
+/// Default adaptive jitter buffer bounds, ms.
+pub const DEFAULT_ADAPTIVE_JB_MS: (f64, f64) = (20.0, 500.0);
+/// A timestamp step this many seconds away from the arrival step (without marker) is counted
+/// as a timestamp jump.
+const TS_JUMP_SECONDS: f64 = 2.0;
+/// Gaps larger than this are a discontinuity, not a loss run (RFC 3550 MAX_DROPOUT).
+const MAX_GAP: i64 = 3000;
+
+/// Statistics of one closed interval.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct IntervalStats {
+    pub start: Nanos,
+    pub end: Nanos,
+    /// Packets received (duplicates excluded).
+    pub received: u32,
+    /// Sequence numbers the interval advanced over.
+    pub expected: u32,
+    /// Packets missing from forward gaps detected in the interval.
+    pub lost: u32,
+    pub loss_runs: u32,
+    /// Discards of the fixed jitter-buffer model.
+    pub jb_discards: u32,
+    /// Largest RFC 3550 jitter (ms) seen in the interval.
+    pub max_jitter_ms: f64,
+}
+
+impl IntervalStats {
+    /// BurstR of this interval (§3.3).
+    pub fn burst_r(&self) -> f64 {
+        let lost = u64::from(self.lost) + u64::from(self.jb_discards);
+        if self.loss_runs == 0 || lost == 0 || self.expected == 0 {
+            return 1.0;
+        }
+        let p = (lost as f64 / f64::from(self.expected)).min(1.0);
+        (lost as f64 / f64::from(self.loss_runs) * (1.0 - p)).max(1.0)
+    }
+    /// Ppl in percent: (lost + jitter-buffer discards) / expected.
+    pub fn ppl_percent(&self) -> f64 {
+        if self.expected == 0 {
+            return 0.0;
+        }
+        ((f64::from(self.lost) + f64::from(self.jb_discards)) * 100.0 / f64::from(self.expected))
+            .min(100.0)
+    }
+}
+
+/// Dynamic payload-type clocks learnt from SDP (`a=rtpmap`), PT 96..=127.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct DynamicClocks {
+    rate: [u32; 32],
+    mapped: u32,
+    telephone_event: u32,
+}
+
+/// Per-stream statistics. See the module docs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamStats {
+    ssrc: Option<u32>,
+    dynamic: DynamicClocks,
+    tshark: TsharkStats,
+    seq: SeqState,
+    jitter: JitterEstimator,
+    packets: u64,
+    first_arrival: Nanos,
+    last_arrival: Nanos,
+    /// Highest extended sequence number seen (our own extension, for dup/late detection).
+    highest: i64,
+    /// Bit i: sequence `highest - i` was received.
+    recent: u128,
+    duplicates: u64,
+    late: u64,
+    markers: u64,
+    pt_changes: u64,
+    last_pt: u8,
+    ts_jumps: u64,
+    ssrc_mismatches: u64,
+    telephone_events: u64,
+    comfort_noise: u64,
+    loss_runs: LossRuns,
+    burst_gap: BurstGap,
+    jb_fixed: JitterBufferModel,
+    jb_adaptive: JitterBufferModel,
+    /// Unwrapped media timestamp of the previous packet and its clock.
+    media_ts: i64,
+    prev_ts: u32,
+    media_clock: u32,
+    jb_prev_ts: u32,
+    /// Lowest extended sequence number seen.
+    first_ext: i64,
+    interval: IntervalStats,
+    interval_base_seq: i64,
+    ring: [IntervalStats; INTERVAL_RING],
+    ring_len: usize,
+    ring_head: usize,
+}
+
+impl Default for StreamStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamStats {
+    pub fn new() -> Self {
+        Self {
+            ssrc: None,
+            dynamic: DynamicClocks::default(),
+            tshark: TsharkStats::default(),
+            seq: SeqState::default(),
+            jitter: JitterEstimator::default(),
+            packets: 0,
+            first_arrival: 0,
+            last_arrival: 0,
+            highest: 0,
+            recent: 0,
+            duplicates: 0,
+            late: 0,
+            markers: 0,
+            pt_changes: 0,
+            last_pt: 0,
+            ts_jumps: 0,
+            ssrc_mismatches: 0,
+            telephone_events: 0,
+            comfort_noise: 0,
+            loss_runs: LossRuns::default(),
+            burst_gap: BurstGap::default(),
+            jb_fixed: JitterBufferModel::fixed(DEFAULT_FIXED_JB_MS),
+            jb_adaptive: JitterBufferModel::adaptive(
+                DEFAULT_ADAPTIVE_JB_MS.0,
+                DEFAULT_ADAPTIVE_JB_MS.1,
+            ),
+            media_ts: 0,
+            prev_ts: 0,
+            media_clock: 0,
+            jb_prev_ts: 0,
+            first_ext: 0,
+            interval: IntervalStats::default(),
+            interval_base_seq: 0,
+            ring: [IntervalStats::default(); INTERVAL_RING],
+            ring_len: 0,
+            ring_head: 0,
+        }
+    }
+
+    /// Replaces the jitter-buffer models (before the first packet).
+    pub fn with_jitter_buffers(
+        mut self,
+        fixed: JitterBufferModel,
+        adaptive: JitterBufferModel,
+    ) -> Self {
+        self.jb_fixed = fixed;
+        self.jb_adaptive = adaptive;
+        self
+    }
+
+    /// Records an SDP `a=rtpmap:<pt> <encoding>/<rate>` for a dynamic PT (96..=127), as
+    /// Wireshark uses it: telephone-event gets no clock; a zero rate falls back to Wireshark's
+    /// MIME table. Static PTs keep the static table (Wireshark ignores rtpmap for them).
+    pub fn set_rtpmap(&mut self, pt: u8, encoding: &str, rate: u32) {
+        if !(96..=127).contains(&pt) {
+            return;
+        }
+        let i = usize::from(pt - 96);
+        let bit = 1u32 << i;
+        self.dynamic.mapped |= bit;
+        if is_telephone_event(encoding) {
+            self.dynamic.telephone_event |= bit;
+            self.dynamic.rate[i] = 0;
+        } else {
+            self.dynamic.telephone_event &= !bit;
+            self.dynamic.rate[i] = if rate != 0 {
+                rate
+            } else {
+                mime_clock_rate(encoding)
+            };
+        }
+    }
+
+    /// The clock Wireshark 4.0 would use for `pt` in this stream.
+    pub fn clock_for(&self, pt: u8) -> PtClock {
+        if pt < 96 {
+            return match static_clock_rate(pt) {
+                0 => PtClock::Unknown,
+                r => PtClock::Rate(r),
+            };
+        }
+        let i = usize::from((pt - 96) & 31);
+        let bit = 1u32 << i;
+        if self.dynamic.telephone_event & bit != 0 {
+            PtClock::TelephoneEvent
+        } else if self.dynamic.mapped & bit != 0 && self.dynamic.rate[i] != 0 {
+            PtClock::Rate(self.dynamic.rate[i])
+        } else {
+            PtClock::Unknown
+        }
+    }
+
+    /// Feeds one packet of this stream, in capture order. No allocation.
+    pub fn on_packet(&mut self, arrival: Nanos, pkt: &RtpPacket<'_>) {
+        let seq = pkt.sequence();
+        let ts = pkt.timestamp();
+        let pt = pkt.payload_type();
+        let marker = pkt.marker();
+        let clock = self.clock_for(pt);
+
+        match self.ssrc {
+            None => self.ssrc = Some(pkt.ssrc()),
+            Some(s) if s != pkt.ssrc() => self.ssrc_mismatches += 1,
+            Some(_) => {}
+        }
+        let first = self.packets == 0;
+        self.packets += 1;
+        if first {
+            self.first_arrival = arrival;
+            self.interval.start = arrival;
+        } else if pt != self.last_pt {
+            self.pt_changes += 1;
+        }
+        self.last_pt = pt;
+        self.last_arrival = arrival;
+        if marker {
+            self.markers += 1;
+        }
+        match clock {
+            PtClock::TelephoneEvent => self.telephone_events += 1,
+            _ if pt == 13 || pt == 19 => self.comfort_noise += 1,
+            _ => {}
+        }
+
+        self.close_intervals(arrival);
+        self.tshark.on_packet(arrival, seq, ts, pt, marker, clock);
+        let _verdict: SeqVerdict = self.seq.update(seq);
+
+        // Our own extended sequence for duplicates, late packets and loss runs.
+        let duplicate = self.track_sequence(first, seq);
+        if !duplicate {
+            self.interval.received += 1;
+        }
+
+        // RFC 3550 jitter (telephone-event and unknown clocks excluded).
+        let rate = clock.rate();
+        let prev_ts = self.prev_ts;
+        if let Some(d) = self.jitter.update(arrival, ts, rate) {
+            let ds = f64::from(ts.wrapping_sub(prev_ts) as i32);
+            if !marker && rate != 0 && d > TS_JUMP_SECONDS * f64::from(rate) && ds.abs() > d / 2.0 {
+                self.ts_jumps += 1;
+            }
+        }
+        self.prev_ts = ts;
+        if let Some(j) = self.jitter.jitter_ms() {
+            if j > self.interval.max_jitter_ms {
+                self.interval.max_jitter_ms = j;
+            }
+        }
+
+        // Jitter-buffer models on the unwrapped media time.
+        if rate != 0 && !duplicate {
+            if self.media_clock != rate {
+                self.media_clock = rate;
+                self.media_ts = 0;
+            } else {
+                self.media_ts += i64::from(ts.wrapping_sub(self.jb_prev_ts) as i32);
+            }
+            self.jb_prev_ts = ts;
+            let arrival_ms = arrival.saturating_sub(self.first_arrival) as f64 / 1e6;
+            let transit = arrival_ms - self.media_ts as f64 * 1000.0 / f64::from(rate);
+            if self.jb_fixed.on_packet(transit, marker) {
+                self.interval.jb_discards += 1;
+                self.burst_gap.lost(1, true);
+            } else {
+                self.burst_gap.received();
+            }
+            self.jb_adaptive.on_packet(transit, marker);
+        } else if !duplicate {
+            self.burst_gap.received();
+        }
+    }
+
+    /// Returns true when the packet is a duplicate.
+    fn track_sequence(&mut self, first: bool, seq: u16) -> bool {
+        if first {
+            // Start high enough that extension below the first number stays positive.
+            self.highest = i64::from(seq) + (1 << 16);
+            self.recent = 1;
+            self.first_ext = self.highest;
+            self.interval_base_seq = self.highest - 1;
+            return false;
+        }
+        let delta = i64::from(seq.wrapping_sub(self.highest as u16) as i16);
+        let ext = self.highest + delta;
+        if delta > 0 {
+            let gap = delta - 1;
+            if gap > 0 && gap <= MAX_GAP {
+                self.loss_runs.on_gap(gap as u64);
+                self.interval.lost += gap as u32;
+                self.interval.loss_runs += 1;
+                self.burst_gap.lost(gap as u64, false);
+            }
+            self.recent = if delta >= 128 {
+                1
+            } else {
+                (self.recent << delta) | 1
+            };
+            self.highest = ext;
+            false
+        } else {
+            self.first_ext = self.first_ext.min(ext);
+            let back = -delta;
+            if back < 128 {
+                let bit = 1u128 << back;
+                if self.recent & bit != 0 {
+                    self.duplicates += 1;
+                    return true;
+                }
+                self.recent |= bit;
+            }
+            self.late += 1;
+            if back < MAX_GAP {
+                self.loss_runs.on_recovered();
+                self.interval.lost = self.interval.lost.saturating_sub(1);
+            }
+            false
+        }
+    }
+
+    fn close_intervals(&mut self, arrival: Nanos) {
+        if arrival < self.interval.start.saturating_add(INTERVAL_NS) {
+            return;
+        }
+        let mut closed = self.interval;
+        closed.end = arrival;
+        closed.expected =
+            (self.highest - self.interval_base_seq).clamp(0, i64::from(u32::MAX)) as u32;
+        let slot = (self.ring_head + self.ring_len) % INTERVAL_RING;
+        self.ring[slot] = closed;
+        if self.ring_len < INTERVAL_RING {
+            self.ring_len += 1;
+        } else {
+            self.ring_head = (self.ring_head + 1) % INTERVAL_RING;
+        }
+        let periods = (arrival - self.interval.start) / INTERVAL_NS;
+        self.interval = IntervalStats {
+            start: self.interval.start + periods * INTERVAL_NS,
+            ..IntervalStats::default()
+        };
+        self.interval_base_seq = self.highest;
+    }
+
+    /// Oldest closed 10-second interval not yet pulled.
+    pub fn pop_interval(&mut self) -> Option<IntervalStats> {
+        if self.ring_len == 0 {
+            return None;
+        }
+        let it = self.ring[self.ring_head];
+        self.ring_head = (self.ring_head + 1) % INTERVAL_RING;
+        self.ring_len -= 1;
+        Some(it)
+    }
+
+    /// The interval still open (partial figures).
+    pub fn current_interval(&self) -> IntervalStats {
+        let mut it = self.interval;
+        it.end = self.last_arrival;
+        it.expected = (self.highest - self.interval_base_seq).clamp(0, i64::from(u32::MAX)) as u32;
+        it
+    }
+
+    // --- accessors ---
+
+    pub fn ssrc(&self) -> Option<u32> {
+        self.ssrc
+    }
+    /// Packets fed (duplicates included) — equals tshark's Pkts.
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+    pub fn first_arrival(&self) -> Nanos {
+        self.first_arrival
+    }
+    pub fn last_arrival(&self) -> Nanos {
+        self.last_arrival
+    }
+    pub fn tshark(&self) -> &TsharkStats {
+        &self.tshark
+    }
+    /// RFC 3550 A.1 sequence state (call `report()` on a copy for A.3 figures).
+    pub fn rfc3550(&self) -> &SeqState {
+        &self.seq
+    }
+    pub fn rfc3550_expected(&self) -> u32 {
+        self.seq.expected()
+    }
+    pub fn rfc3550_received(&self) -> u32 {
+        self.seq.received()
+    }
+    /// RFC 3550 cumulative lost, clamped to 24 bits signed.
+    pub fn rfc3550_lost(&self) -> i32 {
+        self.seq.lost().clamp(-0x80_0000, 0x7F_FFFF) as i32
+    }
+    /// Fraction lost over the whole stream (×256), as an RR covering everything would say.
+    pub fn rfc3550_fraction_lost(&self) -> u8 {
+        let mut s = self.seq;
+        s.report().fraction_lost
+    }
+    pub fn jitter(&self) -> &JitterEstimator {
+        &self.jitter
+    }
+    /// Current RFC 3550 jitter in ms (`None` when the clock rate is unknown).
+    pub fn jitter_ms(&self) -> Option<f64> {
+        self.jitter.jitter_ms()
+    }
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+    /// Packets older than the highest sequence seen (reordered or late), duplicates excluded.
+    pub fn late(&self) -> u64 {
+        self.late
+    }
+    pub fn sequence_errors(&self) -> u32 {
+        self.tshark.row().sequence_errors
+    }
+    pub fn markers(&self) -> u64 {
+        self.markers
+    }
+    pub fn payload_type_changes(&self) -> u64 {
+        self.pt_changes
+    }
+    pub fn last_payload_type(&self) -> u8 {
+        self.last_pt
+    }
+    pub fn timestamp_jumps(&self) -> u64 {
+        self.ts_jumps
+    }
+    /// Packets whose SSRC differed from the stream's first (callers key streams by SSRC, so
+    /// this stays 0 unless they do not).
+    pub fn ssrc_mismatches(&self) -> u64 {
+        self.ssrc_mismatches
+    }
+    pub fn telephone_event_packets(&self) -> u64 {
+        self.telephone_events
+    }
+    pub fn comfort_noise_packets(&self) -> u64 {
+        self.comfort_noise
+    }
+    pub fn loss_runs(&self) -> &LossRuns {
+        &self.loss_runs
+    }
+    pub fn burst_gap(&self) -> &BurstGap {
+        &self.burst_gap
+    }
+    pub fn jitter_buffer_fixed(&self) -> &JitterBufferModel {
+        &self.jb_fixed
+    }
+    pub fn jitter_buffer_adaptive(&self) -> &JitterBufferModel {
+        &self.jb_adaptive
+    }
+    /// Expected packets by our own sequence extension (first to highest).
+    pub fn expected(&self) -> u64 {
+        if self.packets == 0 {
+            return 0;
+        }
+        (self.highest - self.first_ext + 1).max(0) as u64
+    }
+
+    /// The tshark 4.0 `rtp,streams` row for this stream.
+    pub fn tshark_row(&self, id: &RowIdentity<'_>) -> String {
+        format_tshark_row(id, &self.tshark)
+    }
+
+    /// tshark's payload column (dynamic names from `rtpmap_name`).
+    pub fn payload_names<'n>(&self, rtpmap_name: impl Fn(u8) -> Option<&'n str>) -> String {
+        self.tshark.payload_names(rtpmap_name)
+    }
+}

@@ -1,0 +1,257 @@
+//! Comparison with tshark 4.0 on real captures: our own `pcaps/rtp/*.pcap` (made by
+//! `pcaps/rtp/gen_rtp_pcaps.py`, expected output beside each as `.tshark.txt`, produced with
+//! `tshark -r F.pcap -o rtp.heuristic_rtp:TRUE -q -z rtp,streams`, tshark 4.0.17) and the
+//! corpus captures with their `ref/*.rtp_streams*.txt`. Every printed column must match.
+//!
+//! The pcap/Ethernet/IPv4/IPv6/UDP reader here is a minimal test-only one.
+
+use super::stats::StreamStats;
+use super::tshark::RowIdentity;
+use super::{RtpPacket, looks_like_rtp};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+pub(crate) struct Udp<'a> {
+    pub ts: u64,
+    pub src: IpAddr,
+    pub sport: u16,
+    pub dst: IpAddr,
+    pub dport: u16,
+    pub payload: &'a [u8],
+}
+
+fn be16(b: &[u8], i: usize) -> u16 {
+    u16::from_be_bytes([b[i], b[i + 1]])
+}
+
+/// Classic pcap (little-endian, µs or ns), Ethernet (with 802.1Q) or Linux SLL; IPv4/IPv6; UDP.
+pub(crate) fn udp_packets(file: &[u8]) -> (u64, Vec<Udp<'_>>) {
+    let magic = u32::from_le_bytes(file[0..4].try_into().unwrap());
+    let nanos = match magic {
+        0xa1b2c3d4 => false,
+        0xa1b23c4d => true,
+        m => panic!("unsupported pcap magic {m:#x}"),
+    };
+    let link = u32::from_le_bytes(file[20..24].try_into().unwrap());
+    let mut off = 24;
+    let mut out = Vec::new();
+    let mut first_ts = None;
+    while off + 16 <= file.len() {
+        let h = &file[off..off + 16];
+        let sec = u64::from(u32::from_le_bytes(h[0..4].try_into().unwrap()));
+        let frac = u64::from(u32::from_le_bytes(h[4..8].try_into().unwrap()));
+        let incl = u32::from_le_bytes(h[8..12].try_into().unwrap()) as usize;
+        off += 16;
+        let frame = &file[off..off + incl];
+        off += incl;
+        let ts = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
+        first_ts.get_or_insert(ts);
+        let (mut ethertype, mut l3) = match link {
+            1 => (be16(frame, 12), &frame[14..]),
+            113 => (be16(frame, 14), &frame[16..]),
+            l => panic!("unsupported link type {l}"),
+        };
+        while ethertype == 0x8100 {
+            ethertype = be16(l3, 2);
+            l3 = &l3[4..];
+        }
+        let (src, dst, l4) = match ethertype {
+            0x0800 if l3[9] == 17 => {
+                let ihl = usize::from(l3[0] & 0x0f) * 4;
+                let total = usize::from(be16(l3, 2));
+                let s: [u8; 4] = l3[12..16].try_into().unwrap();
+                let d: [u8; 4] = l3[16..20].try_into().unwrap();
+                (
+                    IpAddr::V4(Ipv4Addr::from(s)),
+                    IpAddr::V4(Ipv4Addr::from(d)),
+                    &l3[ihl..total],
+                )
+            }
+            0x86DD if l3[6] == 17 => {
+                let plen = usize::from(be16(l3, 4));
+                let s: [u8; 16] = l3[8..24].try_into().unwrap();
+                let d: [u8; 16] = l3[24..40].try_into().unwrap();
+                (
+                    IpAddr::V6(Ipv6Addr::from(s)),
+                    IpAddr::V6(Ipv6Addr::from(d)),
+                    &l3[40..40 + plen],
+                )
+            }
+            _ => continue,
+        };
+        let ulen = usize::from(be16(l4, 4));
+        out.push(Udp {
+            ts,
+            src,
+            sport: be16(l4, 0),
+            dst,
+            dport: be16(l4, 2),
+            payload: &l4[8..ulen.min(l4.len())],
+        });
+    }
+    (first_ts.unwrap_or(0), out)
+}
+
+pub(crate) fn corpus_file(name: &str) -> Option<Vec<u8>> {
+    let path = format!("{}/../../shared/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+    match std::fs::read(&path) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("corpus file {path} missing under CI: {e}");
+            }
+            eprintln!("note: corpus file {path} not found ({e}); skipping");
+            None
+        }
+    }
+}
+
+fn own_file(name: &str) -> Vec<u8> {
+    let path = format!("{}/../pcaps/rtp/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+type Key = (IpAddr, u16, IpAddr, u16, u32);
+
+/// Runs every RTP-looking UDP payload through a `StreamStats` per (5-tuple, SSRC) and
+/// formats tshark rows. `te_from` lists source IPs whose PT 101 the SDP mapped to
+/// telephone-event (what Wireshark learnt from the signalling).
+fn rows(file: &[u8], te_from: &[IpAddr]) -> Vec<String> {
+    let (start, pkts) = udp_packets(file);
+    let mut streams: HashMap<Key, StreamStats> = HashMap::new();
+    let mut order: Vec<Key> = Vec::new();
+    for u in &pkts {
+        if !looks_like_rtp(u.payload) {
+            continue;
+        }
+        let p = RtpPacket::new_checked(u.payload).unwrap();
+        let key = (u.src, u.sport, u.dst, u.dport, p.ssrc());
+        let st = streams.entry(key).or_insert_with(|| {
+            order.push(key);
+            let mut s = StreamStats::new();
+            if te_from.contains(&u.src) {
+                s.set_rtpmap(101, "telephone-event", 8000);
+            }
+            s
+        });
+        st.on_packet(u.ts, &p);
+    }
+    order
+        .iter()
+        .rev()
+        .map(|k| {
+            let st = &streams[k];
+            let te = te_from.contains(&k.0);
+            let names = st.payload_names(|pt| (te && pt == 101).then_some("telephone-event"));
+            st.tshark_row(&RowIdentity {
+                capture_start: start,
+                src: k.0,
+                src_port: k.1,
+                dst: k.2,
+                dst_port: k.3,
+                ssrc: k.4,
+                payload_names: &names,
+            })
+        })
+        .collect()
+}
+
+/// The data rows of a tshark `rtp,streams` output (the section after `heuristic:TRUE` when
+/// the reference holds both runs).
+fn expected_rows(text: &str, heuristic: bool) -> Vec<String> {
+    let section = if heuristic {
+        text.split("rtp.heuristic_rtp:TRUE").nth(1).unwrap_or(text)
+    } else {
+        text
+    };
+    let mut out = Vec::new();
+    let mut in_table = false;
+    for line in section.lines() {
+        if line.starts_with("   Start time") {
+            in_table = true;
+            continue;
+        }
+        if line.starts_with("=====") {
+            if in_table {
+                break;
+            }
+            continue;
+        }
+        if in_table {
+            out.push(line.to_string());
+        }
+    }
+    out
+}
+
+fn assert_rows(ours: &[String], expected: &[String]) {
+    let mut a = ours.to_vec();
+    let mut b = expected.to_vec();
+    a.sort();
+    b.sort();
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y, "\nours:     {x}\ntshark:   {y}");
+    }
+    assert_eq!(a.len(), b.len(), "row count\nours: {a:#?}\ntshark: {b:#?}");
+}
+
+fn check_own(name: &str) {
+    let pcap = own_file(&format!("{name}.pcap"));
+    let text = String::from_utf8(own_file(&format!("{name}.tshark.txt"))).unwrap();
+    let expected = expected_rows(&text, false);
+    assert!(!expected.is_empty());
+    assert_rows(&rows(&pcap, &[]), &expected);
+}
+
+#[test]
+fn own_scenario_matches_tshark() {
+    check_own("scenario");
+}
+
+#[test]
+fn own_marker_and_timestamp_jump_match_tshark() {
+    check_own("marker_jump");
+}
+
+#[test]
+fn own_impairments_match_tshark() {
+    check_own("impairments");
+}
+
+#[test]
+fn own_wrap_loss_matches_tshark() {
+    check_own("wrap_loss");
+}
+
+fn check_corpus(name: &str, heuristic: bool, te_from: &[IpAddr]) {
+    let Some(pcap) = corpus_file(&format!("pcaps/{name}")) else {
+        return;
+    };
+    let suffix = if heuristic {
+        "rtp_streams_heur.txt"
+    } else {
+        "rtp_streams.txt"
+    };
+    let Some(text) = corpus_file(&format!("ref/{name}.{suffix}")) else {
+        return;
+    };
+    let expected = expected_rows(&String::from_utf8(text).unwrap(), heuristic);
+    assert!(!expected.is_empty());
+    assert_rows(&rows(&pcap, te_from), &expected);
+}
+
+#[test]
+fn corpus_sipp_g711a_matches_tshark_heuristic() {
+    check_corpus("sipp_g711a.pcap", true, &[]);
+}
+
+#[test]
+fn corpus_sipp_rtp_echo_matches_tshark() {
+    let b: IpAddr = "127.0.0.2".parse().unwrap();
+    check_corpus("gen_sipp_uac_pcap_rtp_echo.pcap", false, &[b]);
+}
+
+#[test]
+fn corpus_sipp_ipv6_matches_tshark() {
+    check_corpus("gen_sipp_ipv6_uac_pcap.pcap", false, &[]);
+}

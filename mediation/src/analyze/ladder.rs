@@ -4,7 +4,7 @@ use callscope_shared::analysis::report::{CallRecord, Report};
 use callscope_shared::net::Endpoint;
 use std::io::{self, Write};
 
-const COL: usize = 26;
+const COL: usize = 30;
 
 pub fn write(out: &mut impl Write, r: &Report, call: &CallRecord) -> io::Result<()> {
     let Some(messages) = r.messages.as_ref() else {

@@ -1,12 +1,10 @@
 //! Turns the pipeline's state at end of input into the [`Report`].
 use super::Core;
-use super::media::Tracked;
 use super::report::*;
 use super::time::{rel, rfc3339};
 use crate::calls::{Leg, group_legs};
-use std::collections::BTreeMap;
 
-pub(super) fn report(core: Core, stream_layer: BTreeMap<String, u64>) -> Report {
+pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -> Report {
     let base = core.first_ts.unwrap_or(0);
     let legs = core.legs.into_vec();
     let groups = group_legs(&legs, &core.cfg.correlation);
@@ -24,7 +22,9 @@ pub(super) fn report(core: Core, stream_layer: BTreeMap<String, u64>) -> Report 
     // Streams in order of first packet.
     let mut streams: Vec<StreamRecord> = Vec::with_capacity(core.media.list.len());
     let mut streams_of_leg: Vec<Vec<usize>> = vec![Vec::new(); legs.len()];
-    for (i, t) in core.media.list.iter().enumerate() {
+    let mut list = std::mem::take(&mut core.media.list);
+    let media_ref = &core.media;
+    for (i, t) in list.iter_mut().enumerate() {
         let call = t.leg.and_then(|l| call_of_leg.get(l).copied().flatten());
         let call_id = t.leg.and_then(|l| legs.get(l)).map(|l| l.call_id.clone());
         if let Some(l) = t.leg {
@@ -32,7 +32,7 @@ pub(super) fn report(core: Core, stream_layer: BTreeMap<String, u64>) -> Report 
                 v.push(i);
             }
         }
-        streams.push(stream_record(i, t, call, call_id, base));
+        streams.push(super::stream_figures::record(i, t, &media_ref, call, call_id, base));
     }
 
     let mut calls = Vec::with_capacity(groups.len());
@@ -137,8 +137,4 @@ fn leg_record(leg: &Leg, link: crate::calls::LinkReason, streams: Vec<usize>, wo
         streams,
         worst_mos: worst,
     }
-}
-
-fn stream_record(id: usize, t: &Tracked, call: Option<usize>, call_id: Option<String>, base: u64) -> StreamRecord {
-    super::stream_figures::record(id, t, call, call_id, base)
 }

@@ -2,10 +2,9 @@
 //! seen on them (or found by the opt-in heuristic). No allocation per RTP packet: the maps are
 //! keyed by fixed-size values and only grow when a new stream appears.
 use crate::calls::MediaInfo;
-use crate::net::{Endpoint, Flow, Nanos};
-use crate::rtp::packet::{RtpPacket, looks_like_rtp};
-use crate::rtp::rtcp::{RtcpCompound, looks_like_rtcp};
-use crate::rtp::stats::StreamStats;
+use crate::net::{Endpoint, Flow};
+use crate::rtp::rtt::RtcpSession;
+use crate::rtp::{IntervalStats, RtpPacket, StreamStats, looks_like_rtcp, looks_like_rtp};
 use crate::wire::decap::Segment;
 use std::collections::HashMap;
 
@@ -16,6 +15,8 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 #[derive(Debug, Clone)]
 struct Target {
     leg: usize,
+    /// The RTP address of the media section (the RTCP session key for both ports).
+    rtp: Endpoint,
     /// The RTCP port of an `m=` line (RTP port + 1 or `a=rtcp`).
     rtcp: bool,
     /// `a=rtcp-mux`: RTCP shares the RTP port, told apart by packet type.
@@ -31,23 +32,16 @@ pub(crate) struct Tracked {
     pub leg: Option<usize>,
     pub found_by: &'static str,
     pub payload_type: u8,
-    /// Encoding name from SDP or the static table, if known.
+    /// Encoding name from SDP, if it named the payload type.
     pub encoding: Option<String>,
-    pub clock_rate: u32,
     pub first_frame: u64,
     pub stats: StreamStats,
-    pub rtcp: RtcpView,
-}
-
-/// What RTCP said about a stream (the endpoints' own view).
-#[derive(Debug, Default, Clone)]
-pub(crate) struct RtcpView {
-    pub sender_reports: u64,
-    pub receiver_reports: u64,
-    pub fraction_lost: Option<f64>,
-    pub cumulative_lost: Option<i64>,
-    pub jitter_ts: Option<u32>,
-    pub rtt_ms: Option<f64>,
+    /// The SDP payload map the stream was matched with (for names and clocks).
+    pub payloads: Vec<(u8, String, u32)>,
+    /// Closed 10 s intervals (one push every 10 s of media, not per packet).
+    pub intervals: Vec<IntervalStats>,
+    /// Key of the RTCP session of this stream's media (leg and announced address).
+    pub rtcp_key: Option<(usize, Endpoint)>,
 }
 
 pub(crate) struct MediaTracker {
@@ -55,6 +49,8 @@ pub(crate) struct MediaTracker {
     targets: FastMap<Endpoint, Target>,
     streams: FastMap<(Flow, u32), usize>,
     pub list: Vec<Tracked>,
+    /// RTCP seen per media session (leg, RTP address announced in SDP).
+    pub rtcp: FastMap<(usize, Endpoint), RtcpSession>,
     pub rtp_packets: u64,
     pub rtcp_packets: u64,
     pub rtp_malformed: u64,
@@ -67,6 +63,7 @@ impl MediaTracker {
             targets: FastMap::default(),
             streams: FastMap::default(),
             list: Vec::new(),
+            rtcp: FastMap::default(),
             rtp_packets: 0,
             rtcp_packets: 0,
             rtp_malformed: 0,
@@ -74,45 +71,34 @@ impl MediaTracker {
     }
 
     /// Registers the addresses of one SDP media section of leg `leg`.
-    pub fn announce(&mut self, m: &MediaInfo, leg: usize, _frame: u64) {
+    pub fn announce(&mut self, m: &MediaInfo, leg: usize) {
         if !m.proto.contains("RTP") {
             return; // T.38 over UDPTL, MSRP, BFCP...: not RTP
         }
-        if let Some(rtp) = m.rtp {
-            if rtp.port != 0 && !rtp.ip.is_unspecified() {
-                self.targets.insert(rtp, Target { leg, rtcp: false, mux: m.rtcp_mux, payloads: m.payloads.clone() });
-                if let Some(rtcp) = m.rtcp {
-                    if rtcp != rtp {
-                        self.targets.insert(rtcp, Target { leg, rtcp: true, mux: false, payloads: Vec::new() });
-                    }
-                }
-            }
+        let Some(rtp) = m.rtp else { return };
+        if rtp.port == 0 || rtp.ip.is_unspecified() {
+            return; // a rejected or held stream announces nothing to listen on
+        }
+        self.targets.insert(rtp, Target { leg, rtp, rtcp: false, mux: m.rtcp_mux, payloads: m.payloads.clone() });
+        if let Some(rtcp) = m.rtcp.filter(|r| *r != rtp) {
+            self.targets.insert(rtcp, Target { leg, rtp, rtcp: true, mux: false, payloads: Vec::new() });
         }
     }
 
     /// A UDP datagram on an address SDP announced: counted as RTP or RTCP. Returns false when
     /// the address is not a media address.
     pub fn on_udp(&mut self, seg: &Segment<'_>, frame: u64) -> bool {
-        // The destination's SDP decides first (as Wireshark does: its payload type names come
-        // from the SDP that announced the receiving address).
-        let target = match self.targets.get(&seg.flow.dst) {
-            Some(t) => t,
-            None => match self.targets.get(&seg.flow.src) {
-                Some(t) => t,
-                None => return false,
-            },
+        // The destination's SDP decides first (as Wireshark does).
+        let Some(target) = self.targets.get(&seg.flow.dst).or_else(|| self.targets.get(&seg.flow.src)) else {
+            return false;
         };
-        let (leg, rtcp, mux) = (target.leg, target.rtcp, target.mux);
-        let is_rtcp = rtcp || (mux && looks_like_rtcp(seg.payload));
-        if is_rtcp {
-            self.on_rtcp(seg);
+        let (leg, rtp_addr, rtcp, mux) = (target.leg, target.rtp, target.rtcp, target.mux);
+        if rtcp || (mux && looks_like_rtcp(seg.payload)) {
+            self.on_rtcp(seg, (leg, rtp_addr));
             return true;
         }
         match RtpPacket::new_checked(seg.payload) {
-            Ok(pkt) if pkt.version() == 2 => {
-                let (encoding, clock) = lookup_pt(self.targets.get(&seg.flow.dst).or_else(|| self.targets.get(&seg.flow.src)), pkt.payload_type());
-                self.on_rtp(seg, &pkt, Some(leg), "sdp", frame, encoding, clock);
-            }
+            Ok(pkt) if pkt.version() == 2 => self.on_rtp(seg, &pkt, Some((leg, rtp_addr)), frame),
             _ => self.rtp_malformed += 1,
         }
         true
@@ -125,62 +111,67 @@ impl MediaTracker {
             return false;
         }
         if looks_like_rtcp(seg.payload) {
-            self.on_rtcp(seg);
+            self.on_rtcp(seg, (usize::MAX, seg.flow.src));
             return true;
         }
         if looks_like_rtp(seg.payload) {
             if let Ok(pkt) = RtpPacket::new_checked(seg.payload) {
-                self.on_rtp(seg, &pkt, None, "heuristic", frame, None, 0);
+                self.on_rtp(seg, &pkt, None, frame);
                 return true;
             }
         }
         false
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_rtp(&mut self, seg: &Segment<'_>, pkt: &RtpPacket<'_>, leg: Option<usize>, found_by: &'static str, frame: u64, encoding: Option<&str>, clock: u32) {
+    /// One RTP packet of a stream: found by SDP (`media` = leg and announced address) or by
+    /// the heuristic. The hot path: one map lookup, no allocation unless the stream is new.
+    fn on_rtp(&mut self, seg: &Segment<'_>, pkt: &RtpPacket<'_>, media: Option<(usize, Endpoint)>, frame: u64) {
         self.rtp_packets += 1;
-        let key = (seg.flow, pkt.ssrc());
-        let idx = match self.streams.get(&key) {
+        let idx = match self.streams.get(&(seg.flow, pkt.ssrc())) {
             Some(&i) => i,
-            None => {
-                let i = self.list.len();
-                let mut stats = StreamStats::new();
-                if clock != 0 {
-                    stats.set_clock_rate(clock);
-                }
-                self.list.push(Tracked {
-                    flow: seg.flow,
-                    ssrc: pkt.ssrc(),
-                    leg,
-                    found_by,
-                    payload_type: pkt.payload_type(),
-                    encoding: encoding.map(str::to_owned),
-                    clock_rate: clock,
-                    first_frame: frame,
-                    stats,
-                    rtcp: RtcpView::default(),
-                });
-                self.streams.insert(key, i);
-                i
-            }
+            None => self.new_stream(seg, pkt, media, frame),
         };
         if let Some(s) = self.list.get_mut(idx) {
             s.stats.on_packet(seg.ts, pkt);
+            while let Some(iv) = s.stats.pop_interval() {
+                s.intervals.push(iv);
+            }
         }
     }
 
-    fn on_rtcp(&mut self, seg: &Segment<'_>) {
+    fn new_stream(&mut self, seg: &Segment<'_>, pkt: &RtpPacket<'_>, media: Option<(usize, Endpoint)>, frame: u64) -> usize {
+        // Payload names and clocks come from the SDP that announced the receiving address
+        // (as Wireshark resolves them), else the sender's.
+        let payloads = media
+            .and_then(|_| self.targets.get(&seg.flow.dst).filter(|t| !t.rtcp).or_else(|| self.targets.get(&seg.flow.src)))
+            .map(|t| t.payloads.clone())
+            .unwrap_or_default();
+        let mut stats = StreamStats::new();
+        for (pt, name, clock) in &payloads {
+            stats.set_rtpmap(*pt, name, *clock);
+        }
+        let pt = pkt.payload_type();
+        let encoding = payloads.iter().find(|p| p.0 == pt && !p.1.is_empty()).map(|p| p.1.clone());
+        let i = self.list.len();
+        self.list.push(Tracked {
+            flow: seg.flow,
+            ssrc: pkt.ssrc(),
+            leg: media.map(|m| m.0),
+            found_by: if media.is_some() { "sdp" } else { "heuristic" },
+            payload_type: pt,
+            encoding,
+            first_frame: frame,
+            stats,
+            payloads,
+            intervals: Vec::new(),
+            rtcp_key: media,
+        });
+        self.streams.insert((seg.flow, pkt.ssrc()), i);
+        i
+    }
+
+    fn on_rtcp(&mut self, seg: &Segment<'_>, key: (usize, Endpoint)) {
         self.rtcp_packets += 1;
-        let _ = (RtcpCompound::new(seg.payload), seg.ts as Nanos);
+        self.rtcp.entry(key).or_default().on_datagram(seg.ts, seg.payload);
     }
-}
-
-fn lookup_pt(target: Option<&Target>, pt: u8) -> (Option<&str>, u32) {
-    if let Some(t) = target {
-        if let Some((_, name, clock)) = t.payloads.iter().find(|p| p.0 == pt) {
-            return (Some(name.as_str()), *clock);
-        }
-    }
-    (None, 0)
 }

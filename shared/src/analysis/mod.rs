@@ -8,13 +8,14 @@ mod build;
 mod media;
 pub mod report;
 mod sip_summary;
+mod stream_figures;
 pub mod time;
 
 use crate::calls::{CorrelationConfig, Legs};
 use crate::net::{Flow, Nanos, Transport};
 use crate::stream::{SipStreams, StreamConfig, StreamEvent};
 use crate::wire::capture::Frame;
-use crate::wire::decap::{DecodeEvent, Decoder, DecoderConfig, Segment};
+use crate::wire::decap::{DecodeEvent, Decoder, DecoderConfig, IgnoreReason, Segment};
 use media::MediaTracker;
 use report::{MalformedRecord, MessageRecord, Report};
 use std::collections::BTreeMap;
@@ -86,13 +87,10 @@ impl Analyzer {
                 Transport::Ws => {}
             },
             DecodeEvent::Malformed { layer, error, data, .. } => {
-                core.malformed(format!("{layer:?}").to_ascii_lowercase(), error.to_string(), data.len());
+                core.malformed(snake(&format!("{layer:?}")), error.to_string(), data.len());
             }
-            DecodeEvent::Ignored { reason, .. } => {
-                *core.ignored.entry(format!("{reason:?}").to_ascii_lowercase()).or_default() += 1;
-            }
-            #[allow(unreachable_patterns)]
-            _ => {}
+            // Counted by the decoder itself (see `finish`).
+            DecodeEvent::Ignored { .. } => {}
         });
     }
 
@@ -100,8 +98,14 @@ impl Analyzer {
     pub fn finish(mut self) -> Report {
         let core = &mut self.core;
         self.streams.flush(&mut |sev| core.on_stream_event(sev));
-        let stream_stats = self.streams.stats().to_map();
-        build::report(self.core, stream_stats)
+        let d = self.decoder.stats();
+        for r in IgnoreReason::ALL {
+            let n = d.ignored(r);
+            if n > 0 {
+                *core.ignored.entry(snake(&format!("{r:?}"))).or_default() += n;
+            }
+        }
+        build::report(self.core, self.streams.stats())
     }
 }
 
@@ -123,21 +127,19 @@ impl Core {
             StreamEvent::Malformed { error, bytes, .. } => {
                 self.malformed("sip_stream".into(), error.to_string(), bytes.len());
             }
-            #[allow(unreachable_patterns)]
-            _ => {}
         }
     }
 
     fn on_sip(&mut self, ts: Nanos, flow: Flow, transport: Transport, bytes: &[u8]) {
         let index = self.messages.len();
         let base = self.first_ts.unwrap_or(ts);
-        match sip_summary::summarize(index, ts, flow, transport, bytes) {
+        match sip_summary::summarize(index, ts, flow, transport, bytes, &self.cfg.correlation.headers) {
             Ok((info, mut record)) => {
                 record.frame = self.frame_no;
                 record.time_rel = time::rel(ts, base);
                 let leg = self.legs.on_message(&info);
                 for m in &info.media {
-                    self.media.announce(m, leg, self.frame_no);
+                    self.media.announce(m, leg);
                 }
                 self.messages.push(record);
             }
@@ -161,4 +163,20 @@ impl Core {
         self.malformed_count += 1;
         self.malformed.push(MalformedRecord { frame: self.frame_no, ts: time::rfc3339(self.last_ts), layer, error, len });
     }
+}
+
+/// `FragmentHeld` -> `fragment_held`.
+fn snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

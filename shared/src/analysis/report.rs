@@ -38,7 +38,7 @@ pub struct Summary {
     /// Frames ignored by reason (non-IP, other transport, fragments held, ...).
     pub ignored: std::collections::BTreeMap<String, u64>,
     /// Counters of the stream layer (TCP reassembly, WebSocket, SCTP).
-    pub streams_layer: std::collections::BTreeMap<String, u64>,
+    pub streams_layer: crate::stream::StreamStats,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -162,6 +162,8 @@ pub struct StreamRecord {
     pub call_id: Option<String>,
     /// How the stream was found: `sdp` or `heuristic`.
     pub found_by: &'static str,
+    /// Frame number of the stream's first packet.
+    pub first_frame: u64,
     pub start: String,
     pub end: String,
     pub start_rel: f64,

@@ -1,0 +1,106 @@
+//! A stream's figures for the report: tshark 4.0's, RFC 3550's, the E-model's, RTCP's.
+use super::media::{MediaTracker, Tracked};
+use super::report::{IntervalRecord, Rfc3550Record, RtcpRecord, StreamRecord};
+use super::time::{rel, rfc3339};
+use crate::rtp::codec::{CodecLookup, by_encoding_name, by_static_pt};
+use crate::rtp::emodel::{mos_for_interval, mos_for_stream, one_way_delay_ms};
+
+pub(super) fn record(id: usize, t: &mut Tracked, media: &MediaTracker, call: Option<usize>, call_id: Option<String>, base: u64) -> StreamRecord {
+    // The interval still open at end of input counts too.
+    let open = t.stats.current_interval();
+    if open.received > 0 {
+        t.intervals.push(open);
+    }
+    let row = t.stats.tshark().row();
+    let session = t.rtcp_key.and_then(|k| media.rtcp.get(&k));
+    let rtt_ms = session.and_then(|s| s.rtt_end_to_end_ns()).map(|ns| ns as f64 / 1e6);
+    let lookup = match &t.encoding {
+        Some(name) => by_encoding_name(name),
+        None => by_static_pt(t.payload_type),
+    };
+    let quality = mos_for_stream(&t.stats, lookup, rtt_ms);
+    let (mos, r_factor, mos_reason) = match &quality {
+        Ok(q) => (Some(round(q.mos, 2)), Some(round(q.r, 1)), None),
+        Err(e) => (None, None, Some(e.to_string())),
+    };
+    let intervals = match (lookup, &quality) {
+        (CodecLookup::Voice(codec), Ok(q)) => t
+            .intervals
+            .iter()
+            .map(|iv| IntervalRecord {
+                start_rel: rel(iv.start, base),
+                packets: u64::from(iv.received),
+                lost: i64::from(iv.lost),
+                mos: mos_for_interval(iv, &codec, q.one_way_delay_ms).ok().map(|q| round(q.mos, 2)),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let _ = one_way_delay_ms;
+    let rtcp = session.map(|s| {
+        let reported = s.reported(t.ssrc);
+        RtcpRecord {
+            sender_reports: 0,
+            receiver_reports: u64::from(reported.is_some()),
+            reported_fraction_lost: reported.map(|r| f64::from(r.block.fraction_lost) / 256.0),
+            reported_cumulative_lost: reported.map(|r| i64::from(r.block.cumulative_lost)),
+            reported_jitter_ms: reported.and_then(|r| {
+                let clock = t.stats.clock_for(t.payload_type).rate();
+                (clock > 0).then(|| f64::from(r.block.jitter) * 1000.0 / f64::from(clock))
+            }),
+            rtt_ms,
+        }
+    });
+    let codec = match &t.encoding {
+        Some(e) => e.clone(),
+        None => t.stats.payload_names(|pt| t.payloads.iter().find(|p| p.0 == pt).map(|p| p.1.as_str())),
+    };
+    let expected = t.stats.expected();
+    let rfc_lost = i64::from(t.stats.rfc3550_lost());
+    StreamRecord {
+        id,
+        src: t.flow.src,
+        dst: t.flow.dst,
+        ssrc: format!("0x{:08X}", t.ssrc),
+        payload_type: t.payload_type,
+        codec,
+        call,
+        call_id,
+        found_by: t.found_by,
+        first_frame: t.first_frame,
+        start: rfc3339(t.stats.first_arrival()),
+        end: rfc3339(t.stats.last_arrival()),
+        start_rel: rel(t.stats.first_arrival(), base),
+        end_rel: rel(t.stats.last_arrival(), base),
+        packets: u64::from(row.packets),
+        lost: i64::from(row.lost),
+        lost_percent: row.lost_percent,
+        min_delta_ms: row.min_delta_ms,
+        mean_delta_ms: row.mean_delta_ms,
+        max_delta_ms: row.max_delta_ms,
+        min_jitter_ms: row.min_jitter_ms,
+        mean_jitter_ms: row.mean_jitter_ms,
+        max_jitter_ms: row.max_jitter_ms,
+        problems: row.problem,
+        rfc3550: Rfc3550Record {
+            expected,
+            lost: rfc_lost,
+            fraction_lost: f64::from(t.stats.rfc3550_fraction_lost()) / 256.0,
+            jitter_ms: t.stats.jitter_ms().unwrap_or(0.0),
+            burst_ratio: quality.as_ref().ok().map(|q| round(q.burst_r, 3)),
+        },
+        sequence_errors: u64::from(row.sequence_errors),
+        duplicates: t.stats.duplicates(),
+        out_of_order: t.stats.late(),
+        mos,
+        r_factor,
+        mos_reason,
+        mos_intervals: intervals,
+        rtcp,
+    }
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let p = 10f64.powi(digits);
+    (v * p).round() / p
+}

@@ -31,3 +31,5 @@ pub use error::{DecodeError, Layer, LenError};
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod decap_tests;

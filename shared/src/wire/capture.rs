@@ -290,7 +290,7 @@ impl<'a> CaptureReader<'a> {
                 };
             }
             let total = e.u32(rest, 4).unwrap_or(0) as usize;
-            if total < ng::MIN_BLOCK || total % 4 != 0 {
+            if total < ng::MIN_BLOCK || total & 3 != 0 {
                 return Some(Err(CaptureError::Malformed {
                     offset: start,
                     what: "block length below 12 or not a multiple of 4",
@@ -466,6 +466,7 @@ impl<'a> Iterator for CaptureReader<'a> {
 impl std::iter::FusedIterator for CaptureReader<'_> {}
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -322,15 +322,13 @@ fn corpus_icmp_quoted_sip_flows() {
     let mut dec = Decoder::default();
     let mut quoted = Vec::new();
     for (i, f) in CaptureReader::new(&bytes).unwrap().enumerate() {
-        dec.decode(&f.unwrap(), &mut |ev| {
-            match ev {
-                DecodeEvent::Segment(s) if s.icmp_quoted => {
-                    assert_eq!(s.flow.src.to_string(), "147.32.77.113:5060");
-                    assert!(s.payload.starts_with(b"INVITE sip:"));
-                    quoted.push(i + 1);
-                }
-                _ => {}
+        dec.decode(&f.unwrap(), &mut |ev| match ev {
+            DecodeEvent::Segment(s) if s.icmp_quoted => {
+                assert_eq!(s.flow.src.to_string(), "147.32.77.113:5060");
+                assert!(s.payload.starts_with(b"INVITE sip:"));
+                quoted.push(i + 1);
             }
+            _ => {}
         });
     }
     assert_eq!(quoted, [7, 10, 12, 14, 15]);

@@ -290,15 +290,16 @@ impl<'a> CaptureReader<'a> {
                 };
             }
             let total = e.u32(rest, 4).unwrap_or(0) as usize;
-            if total < ng::MIN_BLOCK || total % 4 != 0 {
+            if total < ng::MIN_BLOCK || total & 3 != 0 {
                 return Some(Err(CaptureError::Malformed {
                     offset: start,
                     what: "block length below 12 or not a multiple of 4",
                 }));
             }
-            let Some(body) = rest.get(8..total - 4) else {
+            if total > rest.len() {
                 return Some(Err(self.truncated(total)));
-            };
+            }
+            let body = rest.get(8..total - 4).unwrap_or(&[]);
             let btype = e.u32(rest, 0).unwrap_or(0);
             self.pos += total;
             let malformed = |what| {
@@ -463,3 +464,280 @@ impl<'a> Iterator for CaptureReader<'a> {
 }
 
 impl std::iter::FusedIterator for CaptureReader<'_> {}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    fn w32(v: &mut Vec<u8>, big: bool, x: u32) {
+        v.extend_from_slice(&if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        });
+    }
+    fn w16(v: &mut Vec<u8>, big: bool, x: u16) {
+        v.extend_from_slice(&if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        });
+    }
+
+    fn pcap(big: bool, magic: u32, link: u32, records: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let mut v = Vec::new();
+        w32(&mut v, big, magic);
+        w16(&mut v, big, 2);
+        w16(&mut v, big, 4);
+        w32(&mut v, big, 0);
+        w32(&mut v, big, 0);
+        w32(&mut v, big, 65535);
+        w32(&mut v, big, link);
+        for (sec, frac, data) in records {
+            w32(&mut v, big, *sec);
+            w32(&mut v, big, *frac);
+            w32(&mut v, big, data.len() as u32);
+            w32(&mut v, big, data.len() as u32 + 10);
+            v.extend_from_slice(data);
+        }
+        v
+    }
+
+    #[test]
+    fn pcap_le_microseconds() {
+        let f = pcap(
+            false,
+            0xa1b2c3d4,
+            1,
+            &[(10, 5, b"abc"), (11, 999_999, b"de")],
+        );
+        let mut r = CaptureReader::new(&f).unwrap();
+        assert_eq!(r.format(), CaptureFormat::Pcap);
+        let a = r.next().unwrap().unwrap();
+        assert_eq!(
+            (a.ts, a.link_type, a.data, a.orig_len, a.interface),
+            (10_000_005_000, LinkType::ETHERNET, &b"abc"[..], 13, 0)
+        );
+        let b = r.next().unwrap().unwrap();
+        assert_eq!((b.ts, b.data), (11_999_999_000, &b"de"[..]));
+        assert!(r.next().is_none());
+        assert_eq!(r.offset(), f.len());
+    }
+
+    #[test]
+    fn pcap_be_nanoseconds_and_link_type() {
+        let f = pcap(true, 0xa1b23c4d, 113, &[(1, 123_456_789, b"x")]);
+        assert_eq!(&f[..4], &[0xa1, 0xb2, 0x3c, 0x4d]);
+        let frames: Vec<_> = CaptureReader::new(&f)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            (frames[0].ts, frames[0].link_type),
+            (1_123_456_789, LinkType::LINUX_SLL)
+        );
+        // Big-endian microseconds.
+        let f = pcap(true, 0xa1b2c3d4, 101, &[(1, 2, b"x")]);
+        let fr = CaptureReader::new(&f).unwrap().next().unwrap().unwrap();
+        assert_eq!((fr.ts, fr.link_type), (1_000_002_000, LinkType::RAW));
+    }
+
+    #[test]
+    fn pcap_truncated_last_record_yields_one_error() {
+        let f = pcap(false, 0xa1b2c3d4, 1, &[(1, 0, b"abcd"), (2, 0, b"efgh")]);
+        for cut in [f.len() - 1, f.len() - 4 - 9] {
+            let mut r = CaptureReader::new(&f[..cut]).unwrap();
+            assert!(r.next().unwrap().is_ok());
+            assert!(matches!(
+                r.next(),
+                Some(Err(CaptureError::Truncated { offset: 44, .. }))
+            ));
+            assert!(r.next().is_none());
+            assert!(r.next().is_none());
+        }
+    }
+
+    #[test]
+    fn unknown_and_short_inputs() {
+        assert_eq!(
+            CaptureReader::new(b"").unwrap_err(),
+            CaptureError::TooShort(0)
+        );
+        assert_eq!(
+            CaptureReader::new(b"GET / HTTP").unwrap_err(),
+            CaptureError::UnknownFormat(*b"GET ")
+        );
+        let f = pcap(false, 0xa1b2c3d4, 1, &[]);
+        assert_eq!(
+            CaptureReader::new(&f[..20]).unwrap_err(),
+            CaptureError::TooShort(20)
+        );
+        assert_eq!(CaptureReader::new(&f).unwrap().count(), 0);
+    }
+
+    fn block(big: bool, btype: u32, body: &[u8]) -> Vec<u8> {
+        let padded = body.len().next_multiple_of(4);
+        let total = (12 + padded) as u32;
+        let mut v = Vec::new();
+        w32(&mut v, big, btype);
+        w32(&mut v, big, total);
+        v.extend_from_slice(body);
+        v.resize(8 + padded, 0);
+        w32(&mut v, big, total);
+        v
+    }
+    fn shb(big: bool) -> Vec<u8> {
+        let mut b = Vec::new();
+        w32(&mut b, big, 0x1a2b3c4d);
+        w16(&mut b, big, 1);
+        w16(&mut b, big, 0);
+        b.extend_from_slice(&[0xff; 8]); // section length unknown
+        block(big, 0x0a0d0d0a, &b)
+    }
+    fn idb(big: bool, link: u16, snaplen: u32, opts: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut b = Vec::new();
+        w16(&mut b, big, link);
+        w16(&mut b, big, 0);
+        w32(&mut b, big, snaplen);
+        for (code, val) in opts {
+            w16(&mut b, big, *code);
+            w16(&mut b, big, val.len() as u16);
+            b.extend_from_slice(val);
+            b.resize(b.len().next_multiple_of(4), 0);
+        }
+        w32(&mut b, big, 0); // opt_endofopt
+        block(big, 1, &b)
+    }
+    fn epb(big: bool, iface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        w32(&mut b, big, iface);
+        w32(&mut b, big, (ts >> 32) as u32);
+        w32(&mut b, big, ts as u32);
+        w32(&mut b, big, data.len() as u32);
+        w32(&mut b, big, data.len() as u32);
+        b.extend_from_slice(data);
+        block(big, 6, &b)
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_offsets_and_sections() {
+        let mut f = shb(false);
+        f.extend(idb(false, 1, 0, &[])); // 0: Ethernet, microseconds (default)
+        f.extend(idb(false, 113, 0, &[(9, &[9]), (2, b"eth1")])); // 1: SLL, nanoseconds
+        f.extend(idb(false, 101, 0, &[(9, &[0x80 | 10])])); // 2: raw, 2^-10 s
+        let off: i64 = 100;
+        f.extend(idb(false, 0, 0, &[(9, &[3]), (14, &off.to_le_bytes())])); // 3: ms + 100 s
+        f.extend(block(false, 4, &[0, 0, 0, 0])); // name resolution block: skipped
+        f.extend(epb(false, 0, 1_500_000, b"e0"));
+        f.extend(epb(false, 1, 2_000_000_123, b"e1"));
+        f.extend(block(false, 5, &[0; 16])); // interface statistics: skipped
+        f.extend(epb(false, 2, 3 * 1024 + 512, b"e2"));
+        f.extend(epb(false, 3, 4_250, b"e3"));
+        f.extend(block(false, 0x0000_0bad, &[1, 2, 3])); // custom block: skipped
+        // A second, big-endian section: interfaces start again from 0.
+        f.extend(shb(true));
+        f.extend(idb(true, 228, 0, &[(9, &[6])]));
+        f.extend(epb(true, 0, 7_000_001, b"be"));
+        let frames: Vec<Frame<'_>> = CaptureReader::new(&f)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let got: Vec<_> = frames
+            .iter()
+            .map(|f| (f.ts, f.link_type.0, f.interface, f.data))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1_500_000_000, 1, 0, &b"e0"[..]),
+                (2_000_000_123, 113, 1, &b"e1"[..]),
+                (3_500_000_000, 101, 2, &b"e2"[..]),
+                (104_250_000_000, 0, 3, &b"e3"[..]),
+                (7_000_001_000, 228, 0, &b"be"[..]),
+            ]
+        );
+    }
+
+    #[test]
+    fn pcapng_simple_and_obsolete_packet_blocks() {
+        let mut f = shb(true);
+        f.extend(idb(true, 1, 4, &[]));
+        f.extend(epb(true, 0, 9, b"a"));
+        // SPB: original length 6, snap length 4 -> 4 bytes, timestamp of the previous packet.
+        let mut spb = Vec::new();
+        w32(&mut spb, true, 6);
+        spb.extend_from_slice(b"abcdef");
+        f.extend(block(true, 3, &spb));
+        // Obsolete packet block: 16-bit interface id and drops count.
+        let mut pb = Vec::new();
+        w16(&mut pb, true, 0);
+        w16(&mut pb, true, 0);
+        w32(&mut pb, true, 0);
+        w32(&mut pb, true, 11);
+        w32(&mut pb, true, 2);
+        w32(&mut pb, true, 2);
+        pb.extend_from_slice(b"pb");
+        f.extend(block(true, 2, &pb));
+        let frames: Vec<Frame<'_>> = CaptureReader::new(&f)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let got: Vec<_> = frames.iter().map(|f| (f.ts, f.data, f.orig_len)).collect();
+        assert_eq!(
+            got,
+            [
+                (9_000, &b"a"[..], 1),
+                (9_000, &b"abcd"[..], 6),
+                (11_000, &b"pb"[..], 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn pcapng_errors() {
+        let mut f = shb(false);
+        f.extend(idb(false, 1, 0, &[]));
+        f.extend(epb(false, 0, 1, b"ok"));
+        let good = f.len();
+        f.extend(epb(false, 0, 2, b"cut"));
+        let mut r = CaptureReader::new(&f[..f.len() - 2]).unwrap();
+        assert!(r.next().unwrap().is_ok());
+        assert!(
+            matches!(r.next(), Some(Err(CaptureError::Truncated { offset, .. })) if offset == good)
+        );
+        assert!(r.next().is_none());
+        // Packet on an interface never described.
+        let mut g = f[..good].to_vec();
+        g.extend(epb(false, 5, 1, b"x"));
+        assert!(matches!(
+            CaptureReader::new(&g).unwrap().nth(1),
+            Some(Err(CaptureError::Malformed { .. }))
+        ));
+        // Block length not a multiple of 4.
+        let mut h = f[..good].to_vec();
+        h.extend_from_slice(&[6, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(matches!(
+            CaptureReader::new(&h).unwrap().nth(1),
+            Some(Err(CaptureError::Malformed { .. }))
+        ));
+        // Wrong byte-order magic.
+        let mut bad = shb(false);
+        bad[8] = 0;
+        assert!(matches!(
+            CaptureReader::new(&bad),
+            Err(CaptureError::Malformed { offset: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn timestamp_resolutions() {
+        assert_eq!(TsRes::Pow10(6).to_nanos(3), 3_000);
+        assert_eq!(TsRes::Pow10(0).to_nanos(3), 3_000_000_000);
+        assert_eq!(TsRes::Pow10(12).to_nanos(3_000), 3);
+        assert_eq!(TsRes::Pow10(127).to_nanos(u64::MAX), 0);
+        assert_eq!(TsRes::Pow2(1).to_nanos(3), 1_500_000_000);
+        assert_eq!(TsRes::Pow2(30).to_nanos(1 << 30), 1_000_000_000);
+        assert_eq!(TsRes::Pow2(0).to_nanos(u64::MAX), u64::MAX);
+    }
+}

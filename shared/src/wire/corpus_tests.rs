@@ -33,37 +33,199 @@ struct Expect {
 }
 
 const EXPECT: &[Expect] = &[
-    Expect { file: "gen_hep3_sipgrep.pcap", udp: 12, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "gen_hep3_sngrep.pcap", udp: 79, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "gen_sipp_failures_cancel_register.pcap", udp: 79, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "gen_sipp_ipv6_uac_pcap.pcap", udp: 498, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "gen_sipp_tcp_burst.pcap", udp: 0, tcp: 2452, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "gen_sipp_uac_pcap_rtp_echo.pcap", udp: 1242, tcp: 0, sctp: 0, icmp_quoted: 246 },
-    Expect { file: "heplify_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap", udp: 7217, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "heplify_erspan_sip_ipv4_udp.pcapng", udp: 140, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "heplify_ipip0.pcap", udp: 8, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "heplify_sip_ipv4_tcp.pcap", udp: 68, tcp: 16, sctp: 0, icmp_quoted: 0 },
+    Expect {
+        file: "gen_hep3_sipgrep.pcap",
+        udp: 12,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "gen_hep3_sngrep.pcap",
+        udp: 79,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "gen_sipp_failures_cancel_register.pcap",
+        udp: 79,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "gen_sipp_ipv6_uac_pcap.pcap",
+        udp: 498,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "gen_sipp_tcp_burst.pcap",
+        udp: 0,
+        tcp: 2452,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "gen_sipp_uac_pcap_rtp_echo.pcap",
+        udp: 1242,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 246,
+    },
+    Expect {
+        file: "heplify_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        udp: 7217,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "heplify_erspan_sip_ipv4_udp.pcapng",
+        udp: 140,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "heplify_ipip0.pcap",
+        udp: 8,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "heplify_sip_ipv4_tcp.pcap",
+        udp: 68,
+        tcp: 16,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
     // 196 frames: 181 tcp + 4 udp + 9 VRRP (IpProtocol) + 2 ARP (NonIp).
-    Expect { file: "heplify_sip_ipv4_tcp_retrans.pcap", udp: 4, tcp: 181, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "heplify_sip_ipv6_udp.pcap", udp: 6, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "heplify_sip_sctp.pcap", udp: 0, tcp: 0, sctp: 5, icmp_quoted: 0 },
-    Expect { file: "heplify_sip_tcp_websocket.pcap", udp: 28, tcp: 33, sctp: 0, icmp_quoted: 0 },
+    Expect {
+        file: "heplify_sip_ipv4_tcp_retrans.pcap",
+        udp: 4,
+        tcp: 181,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "heplify_sip_ipv6_udp.pcap",
+        udp: 6,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "heplify_sip_sctp.pcap",
+        udp: 0,
+        tcp: 0,
+        sctp: 5,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "heplify_sip_tcp_websocket.pcap",
+        udp: 28,
+        tcp: 33,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
     // 50 frames: 43 udp + 5 ICMP port-unreachable quoting SIP/UDP + 2 IGMP (IpProtocol).
-    Expect { file: "ipfixprobe_sip.pcap", udp: 48, tcp: 0, sctp: 0, icmp_quoted: 5 },
-    Expect { file: "ndpi_gre.pcapng", udp: 1, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "ndpi_rtcp_multiple_pkts_in_the_same_datagram.pcap", udp: 5, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "ndpi_sip_hello.pcapng", udp: 30, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "pcapplusplus_sip_reqs.pcap", udp: 4, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "sipp_g711a.pcap", udp: 236, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "sngrep_ipip.pcap", udp: 0, tcp: 4, sctp: 0, icmp_quoted: 0 },
+    Expect {
+        file: "ipfixprobe_sip.pcap",
+        udp: 48,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 5,
+    },
+    Expect {
+        file: "ndpi_gre.pcapng",
+        udp: 1,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "ndpi_rtcp_multiple_pkts_in_the_same_datagram.pcap",
+        udp: 5,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "ndpi_sip_hello.pcapng",
+        udp: 30,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "pcapplusplus_sip_reqs.pcap",
+        udp: 4,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "sipp_g711a.pcap",
+        udp: 236,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "sngrep_ipip.pcap",
+        udp: 0,
+        tcp: 4,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
     // 34 frames: 30 unfragmented + 2 datagrams of 2 fragments each; tshark counts udp on
     // the frame that completes the reassembly (`-Y ipv6.reassembled.length` gives 2 frames).
-    Expect { file: "sngrep_ipv6frag.pcap", udp: 32, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "sv_public-cloudshark-sip-s0.pcap", udp: 10, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "sv_sip-body-large.pcap", udp: 0, tcp: 16, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "sv_sip_compact_form.pcap", udp: 1, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "zeek_invalid-content-length.pcap", udp: 2, tcp: 0, sctp: 0, icmp_quoted: 0 },
-    Expect { file: "zeek_sip-junk-before-request.pcap", udp: 2, tcp: 0, sctp: 0, icmp_quoted: 0 },
+    Expect {
+        file: "sngrep_ipv6frag.pcap",
+        udp: 32,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "sv_public-cloudshark-sip-s0.pcap",
+        udp: 10,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "sv_sip-body-large.pcap",
+        udp: 0,
+        tcp: 16,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "sv_sip_compact_form.pcap",
+        udp: 1,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "zeek_invalid-content-length.pcap",
+        udp: 2,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
+    Expect {
+        file: "zeek_sip-junk-before-request.pcap",
+        udp: 2,
+        tcp: 0,
+        sctp: 0,
+        icmp_quoted: 0,
+    },
 ];
 
 struct Run {
@@ -87,7 +249,11 @@ fn run(path: &std::path::Path) -> Run {
             }
         });
     }
-    Run { frames, stats: *dec.stats(), malformed }
+    Run {
+        frames,
+        stats: *dec.stats(),
+        malformed,
+    }
 }
 
 #[test]
@@ -98,15 +264,30 @@ fn corpus_frames_and_segments_match_manifest_and_tshark() {
     for line in manifest.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         let (file, packets) = (cols[0], cols[6].parse::<u64>().unwrap());
-        let exp = EXPECT.iter().find(|e| e.file == file).unwrap_or_else(|| panic!("no expectation for {file}"));
+        let exp = EXPECT
+            .iter()
+            .find(|e| e.file == file)
+            .unwrap_or_else(|| panic!("no expectation for {file}"));
         let r = run(&dir.join("pcaps").join(file));
         assert_eq!(r.frames, packets, "{file}: frames vs manifest");
         // No corpus frame is malformed at the IP/transport layers.
-        assert!(r.malformed.is_empty(), "{file}: malformed frames {:?}", r.malformed);
+        assert!(
+            r.malformed.is_empty(),
+            "{file}: malformed frames {:?}",
+            r.malformed
+        );
         let s = r.stats;
-        assert_eq!((s.udp, s.tcp, s.sctp, s.icmp_quoted), (exp.udp, exp.tcp, exp.sctp, exp.icmp_quoted), "{file}");
+        assert_eq!(
+            (s.udp, s.tcp, s.sctp, s.icmp_quoted),
+            (exp.udp, exp.tcp, exp.sctp, exp.icmp_quoted),
+            "{file}"
+        );
         let ignored: u64 = s.ignored.iter().sum();
-        assert_eq!(s.segments + ignored + s.malformed, s.frames, "{file}: every frame accounted once");
+        assert_eq!(
+            s.segments + ignored + s.malformed,
+            s.frames,
+            "{file}: every frame accounted once"
+        );
         checked += 1;
     }
     assert_eq!(checked, EXPECT.len());
@@ -121,7 +302,14 @@ fn corpus_ipv6_fragments_reassembled_like_tshark() {
     assert_eq!(r.stats.frag.reassembled, 2);
     assert_eq!(r.stats.frag.fragments, 4);
     assert_eq!(r.stats.ignored(IgnoreReason::FragmentHeld), 2);
-    assert_eq!((r.stats.frag.expired, r.stats.frag.evicted, r.stats.frag.rejected), (0, 0, 0));
+    assert_eq!(
+        (
+            r.stats.frag.expired,
+            r.stats.frag.evicted,
+            r.stats.frag.rejected
+        ),
+        (0, 0, 0)
+    );
 }
 
 #[test]
@@ -134,14 +322,13 @@ fn corpus_icmp_quoted_sip_flows() {
     let mut dec = Decoder::default();
     let mut quoted = Vec::new();
     for (i, f) in CaptureReader::new(&bytes).unwrap().enumerate() {
-        dec.decode(&f.unwrap(), &mut |ev| {
-            if let DecodeEvent::Segment(s) = ev {
-                if s.icmp_quoted {
-                    assert_eq!(s.flow.src.to_string(), "147.32.77.113:5060");
-                    assert!(s.payload.starts_with(b"INVITE sip:"));
-                    quoted.push(i + 1);
-                }
+        dec.decode(&f.unwrap(), &mut |ev| match ev {
+            DecodeEvent::Segment(s) if s.icmp_quoted => {
+                assert_eq!(s.flow.src.to_string(), "147.32.77.113:5060");
+                assert!(s.payload.starts_with(b"INVITE sip:"));
+                quoted.push(i + 1);
             }
+            _ => {}
         });
     }
     assert_eq!(quoted, [7, 10, 12, 14, 15]);

@@ -654,32 +654,23 @@ impl Decoder {
                 }
                 let payload = u.payload();
                 let pbase = base + UdpPacket::HEADER_LEN;
-                if self.cfg.vxlan_port == Some(u.dst_port()) {
-                    if let Ok(v) = VxlanHeader::new_checked(payload) {
-                        return self.walk(
-                            ts,
-                            Next::Ethernet,
-                            v.payload(),
-                            pbase + VxlanHeader::HEADER_LEN,
-                            depth,
-                            sink,
-                        );
-                    }
+                let vxlan = (self.cfg.vxlan_port == Some(u.dst_port()))
+                    .then(|| VxlanHeader::new_checked(payload).ok())
+                    .flatten();
+                if let Some(v) = vxlan {
+                    let vbase = pbase + VxlanHeader::HEADER_LEN;
+                    return self.walk(ts, Next::Ethernet, v.payload(), vbase, depth, sink);
                 }
                 let gtp = self.cfg.gtpu_port;
-                if gtp.is_some() && (gtp == Some(u.dst_port()) || gtp == Some(u.src_port())) {
-                    if let Ok(g) = GtpUHeader::new_checked(payload) {
-                        if g.message_type() == GTPU_G_PDU {
-                            return self.walk(
-                                ts,
-                                Next::IpGuess,
-                                g.payload(),
-                                pbase + g.header_len(),
-                                depth,
-                                sink,
-                            );
-                        }
-                    }
+                let gtp_port =
+                    gtp.is_some() && (gtp == Some(u.dst_port()) || gtp == Some(u.src_port()));
+                let gpdu = gtp_port
+                    .then(|| GtpUHeader::new_checked(payload).ok())
+                    .flatten()
+                    .filter(|g| g.message_type() == GTPU_G_PDU);
+                if let Some(g) = gpdu {
+                    let gbase = pbase + g.header_len();
+                    return self.walk(ts, Next::IpGuess, g.payload(), gbase, depth, sink);
                 }
                 let flow = flow(src, u.src_port(), dst, u.dst_port());
                 self.emit(ts, flow, Transport::Udp, None, payload, false, sink);

@@ -96,6 +96,7 @@ pub fn llc_snap_ethertype(payload: &[u8]) -> Option<(u16, &[u8])> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

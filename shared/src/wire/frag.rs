@@ -161,7 +161,7 @@ impl Reassembler {
         payload: &[u8],
     ) -> FragOutcome {
         let end = offset.saturating_add(payload.len());
-        let misaligned = more && payload.len() % 8 != 0;
+        let misaligned = more && payload.len() & 7 != 0;
         if end > self.limits.max_datagram_size || misaligned || payload.is_empty() {
             self.stats.rejected += 1;
             return FragOutcome::Rejected;
@@ -266,6 +266,7 @@ impl Reassembler {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;

@@ -177,6 +177,7 @@ impl<'a> ErspanIII<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

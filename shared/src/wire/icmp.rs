@@ -36,6 +36,7 @@ impl<'a> IcmpPacket<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -122,6 +122,7 @@ impl<'a> Ipv4Packet<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod tests {
     use super::*;
 

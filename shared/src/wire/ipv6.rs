@@ -141,6 +141,7 @@ pub fn ext_header(kind: u8, buf: &[u8]) -> Result<ExtHeader<'_>, DecodeError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod tests {
     use super::*;
 

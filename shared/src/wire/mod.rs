@@ -30,4 +30,8 @@ pub use decap::{DecodeEvent, DecodeStats, Decoder, DecoderConfig, IgnoreReason, 
 pub use error::{DecodeError, Layer, LenError};
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod corpus_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod decap_tests;

@@ -57,6 +57,7 @@ pub fn guess_payload(payload: &[u8]) -> MplsPayload {
 pub const CONTROL_WORD_LEN: usize = 4;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

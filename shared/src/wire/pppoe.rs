@@ -72,6 +72,7 @@ pub fn ppp_split(buf: &[u8]) -> Result<(u16, &[u8]), LenError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -30,6 +30,7 @@ impl<'a> SctpPacket<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

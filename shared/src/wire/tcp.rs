@@ -68,6 +68,7 @@ impl<'a> TcpPacket<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod tests {
     use super::*;
 

@@ -51,6 +51,7 @@ impl<'a> UdpPacket<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod tests {
     use super::*;
 

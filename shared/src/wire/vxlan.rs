@@ -100,6 +100,7 @@ impl<'a> GtpUHeader<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -4,3 +4,4 @@ mod rfc3261;
 mod rfc4475;
 mod rfc5118;
 mod sdp_rfc4317;
+mod proptests;

@@ -15,7 +15,8 @@ fn testdata() -> PathBuf {
 }
 
 fn s(b: Option<&[u8]>) -> String {
-    b.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+    b.map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
 }
 
 struct Row<'e> {
@@ -31,8 +32,16 @@ fn rows() -> Vec<Row<'static>> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             let cols: Vec<&str> = l.split('\t').collect();
-            let f: HashMap<_, _> = header.iter().copied().zip(cols.iter().copied().chain(std::iter::repeat(""))).collect();
-            Row { file: cols[0], frame: cols[1], f }
+            let f: HashMap<_, _> = header
+                .iter()
+                .copied()
+                .zip(cols.iter().copied().chain(std::iter::repeat("")))
+                .collect();
+            Row {
+                file: cols[0],
+                frame: cols[1],
+                f,
+            }
         })
         .collect()
 }
@@ -49,16 +58,44 @@ fn fixtures_match_tshark_fields() {
         let m = SipMessage::parse(&buf).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         let f = &r.f;
         assert_eq!(s(m.method()), f["sip.Method"], "{ctx} method");
-        assert_eq!(m.status().map(|c| c.to_string()).unwrap_or_default(), f["sip.Status-Code"], "{ctx} status");
+        assert_eq!(
+            m.status().map(|c| c.to_string()).unwrap_or_default(),
+            f["sip.Status-Code"],
+            "{ctx} status"
+        );
         assert_eq!(s(m.call_id()), f["sip.Call-ID"], "{ctx} call-id");
         let cseq = m.cseq();
-        assert_eq!(cseq.map(|c| c.seq.to_string()).unwrap_or_default(), f["sip.CSeq.seq"], "{ctx} cseq");
-        assert_eq!(s(cseq.map(|c| c.method)), f["sip.CSeq.method"], "{ctx} cseq method");
-        assert_eq!(s(m.from().and_then(|n| n.tag)), f["sip.from.tag"], "{ctx} from tag");
-        assert_eq!(s(m.to().and_then(|n| n.tag)), f["sip.to.tag"], "{ctx} to tag");
+        assert_eq!(
+            cseq.map(|c| c.seq.to_string()).unwrap_or_default(),
+            f["sip.CSeq.seq"],
+            "{ctx} cseq"
+        );
+        assert_eq!(
+            s(cseq.map(|c| c.method)),
+            f["sip.CSeq.method"],
+            "{ctx} cseq method"
+        );
+        assert_eq!(
+            s(m.from().and_then(|n| n.tag)),
+            f["sip.from.tag"],
+            "{ctx} from tag"
+        );
+        assert_eq!(
+            s(m.to().and_then(|n| n.tag)),
+            f["sip.to.tag"],
+            "{ctx} to tag"
+        );
         assert_eq!(s(m.via_branch()), f["sip.Via.branch"], "{ctx} branch");
-        assert_eq!(s(m.from().and_then(|n| n.user())), f["sip.from.user"], "{ctx} from user");
-        assert_eq!(s(m.to().and_then(|n| n.user())), f["sip.to.user"], "{ctx} to user");
+        assert_eq!(
+            s(m.from().and_then(|n| n.user())),
+            f["sip.from.user"],
+            "{ctx} from user"
+        );
+        assert_eq!(
+            s(m.to().and_then(|n| n.user())),
+            f["sip.to.user"],
+            "{ctx} to user"
+        );
         // tshark shows 0 for a Content-Length that is not a number; we report a quirk.
         let cl = match m.content_length() {
             Some(n) => n.to_string(),
@@ -70,11 +107,17 @@ fn fixtures_match_tshark_fields() {
             assert_eq!(n, m.body_offset() + m.body().len(), "{ctx} framing");
         }
         // SDP: first c= address and first m= port, where tshark decoded them.
-        let sdp = m.content_type().and_then(|ct| find_sdp(ct, m.body())).map(|b| Sdp::parse(b).unwrap());
+        let sdp = m
+            .content_type()
+            .and_then(|ct| find_sdp(ct, m.body()))
+            .map(|b| Sdp::parse(b).unwrap());
         let want_c = f["sdp.connection_info.address"];
         if !want_c.is_empty() {
             let sdp = sdp.as_ref().unwrap_or_else(|| panic!("{ctx}: no SDP"));
-            let c = sdp.connection().or_else(|| sdp.media().find_map(|m| m.connection)).unwrap();
+            let c = sdp
+                .connection()
+                .or_else(|| sdp.media().find_map(|m| m.connection))
+                .unwrap();
             assert_eq!(s(Some(c.address)), want_c, "{ctx} c=");
             assert!(c.ip.is_some(), "{ctx} c= parses as an IP");
         }
@@ -109,7 +152,10 @@ fn fixture_quirks() {
     // The zeek "junk before request" junk is its own datagram; the REGISTER has no Call-ID.
     let buf = parse("zeek_sip-junk-before-request-2.txt");
     let m = SipMessage::parse(&buf).unwrap();
-    assert!(m.quirks().contains(Quirks::MISSING_MANDATORY | Quirks::MISSING_CONTENT_LENGTH));
+    assert!(
+        m.quirks()
+            .contains(Quirks::MISSING_MANDATORY | Quirks::MISSING_CONTENT_LENGTH)
+    );
     assert!(!looks_like_sip(b"\x00\x00\x00\x00"));
 }
 
@@ -132,16 +178,23 @@ fn fixtures_match_corpus_refs() {
     let mut checked = 0;
     for r in rows() {
         let stem = r.file.rsplit_once('-').unwrap().0;
-        let refs = std::fs::read_to_string(dir.join(format!("ref/{stem}.pcap.sip_msgs.tsv"))).unwrap();
+        let refs =
+            std::fs::read_to_string(dir.join(format!("ref/{stem}.pcap.sip_msgs.tsv"))).unwrap();
         let mut lines = refs.lines();
         let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
         let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-        let row: Vec<&str> = lines.map(|l| l.split('\t').collect::<Vec<_>>()).find(|c| c[0] == r.frame).unwrap();
+        let row: Vec<&str> = lines
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .find(|c| c[0] == r.frame)
+            .unwrap();
         let buf = std::fs::read(testdata().join(r.file)).unwrap();
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(s(m.method()), row[col("sip.Method")], "{}", r.file);
         assert_eq!(s(m.call_id()), row[col("sip.Call-ID")], "{}", r.file);
-        let cseq = m.cseq().map(|c| format!("{} {}", c.seq, s(Some(c.method)))).unwrap_or_default();
+        let cseq = m
+            .cseq()
+            .map(|c| format!("{} {}", c.seq, s(Some(c.method))))
+            .unwrap_or_default();
         assert_eq!(cseq, row[col("sip.CSeq")], "{}", r.file);
         checked += 1;
     }

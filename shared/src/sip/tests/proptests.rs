@@ -16,39 +16,79 @@ struct Style {
 }
 
 fn style() -> impl Strategy<Value = Style> {
-    (any::<bool>(), any::<[bool; 5]>(), any::<[u8; 8]>(), any::<[bool; 4]>(), any::<bool>(), any::<u8>()).prop_map(
-        |(lf_only, compact, upper, fold, space_before_colon, order_seed)| Style {
-            lf_only,
-            compact,
-            upper,
-            fold,
-            space_before_colon,
-            order_seed,
-        },
+    (
+        any::<bool>(),
+        any::<[bool; 5]>(),
+        any::<[u8; 8]>(),
+        any::<[bool; 4]>(),
+        any::<bool>(),
+        any::<u8>(),
     )
+        .prop_map(
+            |(lf_only, compact, upper, fold, space_before_colon, order_seed)| Style {
+                lf_only,
+                compact,
+                upper,
+                fold,
+                space_before_colon,
+                order_seed,
+            },
+        )
 }
 
 /// Randomises the case of a header name with the bits of `mask`.
 fn recase(name: &str, mask: u8) -> String {
     name.chars()
         .enumerate()
-        .map(|(i, c)| if mask >> (i % 8) & 1 == 1 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+        .map(|(i, c)| {
+            if mask >> (i % 8) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
 fn build(call_id: &str, seq: u32, tag: &str, branch: &str, body: &str, st: &Style) -> Vec<u8> {
     let nl = if st.lf_only { "\n" } else { "\r\n" };
-    let fold = |yes: bool| if yes { format!("{nl} \t ") } else { " ".to_string() };
+    let fold = |yes: bool| {
+        if yes {
+            format!("{nl} \t ")
+        } else {
+            " ".to_string()
+        }
+    };
     let name = |long: &str, short: &str, i: usize| {
-        let n = if st.compact.get(i).copied().unwrap_or(false) { short.to_string() } else { recase(long, st.upper[i]) };
-        if st.space_before_colon { format!("{n} ") } else { n }
+        let n = if st.compact.get(i).copied().unwrap_or(false) {
+            short.to_string()
+        } else {
+            recase(long, st.upper[i])
+        };
+        if st.space_before_colon {
+            format!("{n} ")
+        } else {
+            n
+        }
     };
     let mut headers = vec![
-        format!("{}:{}SIP/2.0/UDP 192.0.2.1:5060;branch={branch}", name("Via", "v", 0), fold(st.fold[0])),
-        format!("{}: \"Alice, A.\" <sip:alice@atlanta.example.com>{};tag={tag}", name("From", "f", 1), fold(st.fold[1])),
+        format!(
+            "{}:{}SIP/2.0/UDP 192.0.2.1:5060;branch={branch}",
+            name("Via", "v", 0),
+            fold(st.fold[0])
+        ),
+        format!(
+            "{}: \"Alice, A.\" <sip:alice@atlanta.example.com>{};tag={tag}",
+            name("From", "f", 1),
+            fold(st.fold[1])
+        ),
         format!("{}: <sip:bob@biloxi.example.com>", name("To", "t", 2)),
         format!("{}:{}{call_id}", name("Call-ID", "i", 3), fold(st.fold[2])),
-        format!("{}: {seq}{}INVITE", recase("CSeq", st.upper[5]), fold(st.fold[3])),
+        format!(
+            "{}: {seq}{}INVITE",
+            recase("CSeq", st.upper[5]),
+            fold(st.fold[3])
+        ),
         format!("{}: 70", recase("Max-Forwards", st.upper[6])),
         format!("{}: {}", name("Content-Length", "l", 4), body.len()),
     ];

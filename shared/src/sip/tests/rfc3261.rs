@@ -65,15 +65,24 @@ r: <sip:c@d>\nb: <sip:e@f>\ns: hello\ne: gzip\nc: text/plain\nl: 2\n\nhi",
         assert_eq!(m.content_type(), Some(&b"text/plain"[..]));
         assert_eq!(m.body(), b"hi");
         assert_eq!(m.header("Event"), Some(&b"presence"[..]));
-        assert_eq!(m.headers("Allow-Events").collect::<Vec<_>>(), [&b"presence"[..], b"dialog"]);
+        assert_eq!(
+            m.headers("Allow-Events").collect::<Vec<_>>(),
+            [&b"presence"[..], b"dialog"]
+        );
         assert_eq!(m.header("supported"), Some(&b"timer"[..]));
-        assert_eq!(m.header("Session-Expires"), Some(&b"1800;refresher=uac"[..]));
+        assert_eq!(
+            m.header("Session-Expires"),
+            Some(&b"1800;refresher=uac"[..])
+        );
         assert_eq!(m.header("Refer-To"), Some(&b"<sip:c@d>"[..]));
         assert_eq!(m.header("Referred-By"), Some(&b"<sip:e@f>"[..]));
         assert_eq!(m.header("Subject"), Some(&b"hello"[..]));
         assert_eq!(m.header("Content-Encoding"), Some(&b"gzip"[..]));
         // Lookup by compact name finds the long form too.
-        assert_eq!(SipMessage::parse(&crlf(BASE)).unwrap().header("i"), Some(&b"a84b4c76e66710@pc33.atlanta.example.com"[..]));
+        assert_eq!(
+            SipMessage::parse(&crlf(BASE)).unwrap().header("i"),
+            Some(&b"a84b4c76e66710@pc33.atlanta.example.com"[..])
+        );
     }
 }
 
@@ -87,7 +96,10 @@ mod section_7_3_1 {
         // Lowercasing the method makes it a different (unknown) method but still a request.
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(m.method_kind(), Some(Method::Unknown(b"invite")));
-        assert_eq!(m.call_id(), Some(&b"a84b4c76e66710@pc33.atlanta.example.com"[..]));
+        assert_eq!(
+            m.call_id(),
+            Some(&b"a84b4c76e66710@pc33.atlanta.example.com"[..])
+        );
         assert_eq!(m.cseq().unwrap().seq, 314159);
         assert_eq!(m.header("MAX-FORWARDS"), Some(&b"70"[..]));
     }
@@ -97,7 +109,13 @@ mod section_7_3_1 {
         let buf = b"BYE sip:a SIP/2.0\r\nCall-ID   :   x1  \r\nCSeq\t:\t7 BYE\r\nl:0\r\n\r\n";
         let m = SipMessage::parse(buf).unwrap();
         assert_eq!(m.call_id(), Some(&b"x1"[..]));
-        assert_eq!(m.cseq(), Some(CSeq { seq: 7, method: b"BYE" }));
+        assert_eq!(
+            m.cseq(),
+            Some(CSeq {
+                seq: 7,
+                method: b"BYE"
+            })
+        );
         assert_eq!(m.content_length(), Some(0));
         assert!(m.quirks().contains(Quirks::SPACE_BEFORE_COLON));
     }
@@ -108,9 +126,19 @@ mod section_7_3_1 {
         let m = SipMessage::parse(buf).unwrap();
         assert!(m.quirks().contains(Quirks::FOLDED_LINE));
         let subject = m.header("Subject").unwrap();
-        assert_eq!(subject, b"I know you're there,\r\n   pick up the phone\r\n\tand talk to me!");
+        assert_eq!(
+            subject,
+            b"I know you're there,\r\n   pick up the phone\r\n\tand talk to me!"
+        );
         let parts: Vec<_> = unfold(subject).collect();
-        assert_eq!(parts, [&b"I know you're there,"[..], b"pick up the phone", b"and talk to me!"]);
+        assert_eq!(
+            parts,
+            [
+                &b"I know you're there,"[..],
+                b"pick up the phone",
+                b"and talk to me!"
+            ]
+        );
         assert_eq!(m.call_id(), Some(&b"x2"[..]));
     }
 
@@ -119,12 +147,22 @@ mod section_7_3_1 {
         let buf = b"REGISTER sip:r SIP/2.0\r\nContact: \"A, B\" <sip:a@h;x=1,2>;q=0.5, <sip:c@h>\r\nContact: sip:d@h\r\nl: 0\r\n\r\n";
         let m = SipMessage::parse(buf).unwrap();
         let c: Vec<_> = m.headers("m").collect();
-        assert_eq!(c, [&b"\"A, B\" <sip:a@h;x=1,2>;q=0.5"[..], b"<sip:c@h>", b"sip:d@h"]);
+        assert_eq!(
+            c,
+            [
+                &b"\"A, B\" <sip:a@h;x=1,2>;q=0.5"[..],
+                b"<sip:c@h>",
+                b"sip:d@h"
+            ]
+        );
         let first = NameAddr::parse(c[0]).unwrap();
         assert_eq!(first.display, Some(&b"A, B"[..]));
         assert_eq!(first.uri, b"sip:a@h;x=1,2");
         assert_eq!(first.param_iter().get(b"q"), Some(&b"0.5"[..]));
-        assert_eq!(CommaSplit::new(b" , ,a,,b ,").collect::<Vec<_>>(), [&b"a"[..], b"b"]);
+        assert_eq!(
+            CommaSplit::new(b" , ,a,,b ,").collect::<Vec<_>>(),
+            [&b"a"[..], b"b"]
+        );
     }
 
     #[test]
@@ -189,7 +227,10 @@ mod section_7_5 {
     fn junk_before_the_start_line() {
         let mut buf = b"\x00\x00\x00\x00garbage\r\n".to_vec();
         buf.extend_from_slice(&crlf(BASE));
-        assert_eq!(SipMessage::parse(&buf).unwrap_err(), SipError::NoStartLine { offset: 0 });
+        assert_eq!(
+            SipMessage::parse(&buf).unwrap_err(),
+            SipError::NoStartLine { offset: 0 }
+        );
         let m = SipMessage::parse_skipping_junk(&buf).unwrap();
         assert!(m.quirks().contains(Quirks::JUNK_PREFIX));
         assert_eq!(m.method(), Some(&b"INVITE"[..]));
@@ -239,25 +280,53 @@ mod section_20 {
         let buf = b"BYE sip:a SIP/2.0\r\nReason: Q.850;cause=16;text=\"Normal call clearing\", SIP;cause=200;text=\"OK\"\r\nl: 0\r\n\r\n";
         let m = SipMessage::parse(buf).unwrap();
         let r = m.reason().unwrap();
-        assert_eq!(r, Reason { protocol: b"Q.850", cause: Some(16), text: Some(b"Normal call clearing") });
+        assert_eq!(
+            r,
+            Reason {
+                protocol: b"Q.850",
+                cause: Some(16),
+                text: Some(b"Normal call clearing")
+            }
+        );
         assert_eq!(m.reasons().count(), 2);
     }
 
     #[test]
     fn uri_helpers() {
-        assert_eq!(uri_user(b"sip:+15551234@gw;user=phone"), Some(&b"+15551234"[..]));
-        assert_eq!(uri_user(b"sips:alice:secret@host:5061"), Some(&b"alice"[..]));
-        assert_eq!(uri_user(b"tel:+1-201-555-0123;phone-context=x"), Some(&b"+1-201-555-0123"[..]));
+        assert_eq!(
+            uri_user(b"sip:+15551234@gw;user=phone"),
+            Some(&b"+15551234"[..])
+        );
+        assert_eq!(
+            uri_user(b"sips:alice:secret@host:5061"),
+            Some(&b"alice"[..])
+        );
+        assert_eq!(
+            uri_user(b"tel:+1-201-555-0123;phone-context=x"),
+            Some(&b"+1-201-555-0123"[..])
+        );
         assert_eq!(uri_user(b"sip:host.example.com;transport=tcp"), None);
         assert_eq!(uri_user(b"sip:200.57.7.195:55061;user=phone"), None);
-        assert_eq!(uri_hostport(b"sip:alice@host:5061;transport=tls"), Some(&b"host:5061"[..]));
+        assert_eq!(
+            uri_hostport(b"sip:alice@host:5061;transport=tls"),
+            Some(&b"host:5061"[..])
+        );
         let p: Vec<_> = uri_params(b"sip:a@h;transport=tcp;lr?subject=x").collect();
-        assert_eq!(p, [(&b"transport"[..], Some(&b"tcp"[..])), (&b"lr"[..], None)]);
+        assert_eq!(
+            p,
+            [(&b"transport"[..], Some(&b"tcp"[..])), (&b"lr"[..], None)]
+        );
     }
 
     #[test]
     fn cseq_and_via_edge_cases() {
-        assert_eq!(CSeq::parse(b"4294967295 ACK"), Some(CSeq { seq: u32::MAX, method: b"ACK" }));
+        assert_eq!(
+            CSeq::parse(b"4294967295 ACK"),
+            Some(CSeq {
+                seq: u32::MAX,
+                method: b"ACK"
+            })
+        );
         assert_eq!(CSeq::parse(b"4294967296 ACK"), None);
         assert_eq!(CSeq::parse(b"12"), None);
         assert_eq!(CSeq::parse(b"1 IN VITE"), None);
@@ -271,8 +340,21 @@ mod section_20 {
     #[test]
     fn methods_round_trip() {
         for m in [
-            "INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "UPDATE", "REFER", "SUBSCRIBE", "NOTIFY",
-            "MESSAGE", "INFO", "PUBLISH", "FOO",
+            "INVITE",
+            "ACK",
+            "BYE",
+            "CANCEL",
+            "REGISTER",
+            "OPTIONS",
+            "PRACK",
+            "UPDATE",
+            "REFER",
+            "SUBSCRIBE",
+            "NOTIFY",
+            "MESSAGE",
+            "INFO",
+            "PUBLISH",
+            "FOO",
         ] {
             let k = Method::from_bytes(m.as_bytes());
             assert_eq!(k.as_bytes(), m.as_bytes());
@@ -306,7 +388,9 @@ mod content_test {
         let mut rtp = vec![0x80, 0x00, 0x12, 0x34, 0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef];
         rtp.extend_from_slice(&[0xff; 160]);
         assert!(!looks_like_sip(&rtp));
-        let stun = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+        let stun = [
+            0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        ];
         assert!(!looks_like_sip(&stun));
         assert!(!looks_like_sip(b"SIP/2.0 2000 OK\r\n"));
         assert!(!looks_like_sip(b"INVITE sip:x SIP/2.0\x00junk\r\n"));

@@ -13,7 +13,10 @@ Via: SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3-111\nCall-ID: SSG955990552399
 Max-Forwards: 70\nContact: \"Caller\" <sip:caller@[2001:db8::1]>\nCSeq: 98176 REGISTER\nContent-Length: 0\n\n",
     );
     let m = SipMessage::parse(&buf).unwrap();
-    assert_eq!(uri_hostport(m.request_uri().unwrap()), Some(&b"[2001:db8::10]"[..]));
+    assert_eq!(
+        uri_hostport(m.request_uri().unwrap()),
+        Some(&b"[2001:db8::10]"[..])
+    );
     assert_eq!(uri_user(m.request_uri().unwrap()), None);
     assert_eq!(m.via().unwrap().sent_by, b"[2001:db8::9:1]");
     assert_eq!(m.via_branch(), Some(&b"z9hG4bKas3-111"[..]));
@@ -32,7 +35,10 @@ Call-ID: SSG95523997077@hlau_4100\nMax-Forwards: 70\nContact: \"Caller\" <sip:ca
 CSeq: 98176 REGISTER\nContent-Length: 0\n\n",
     );
     let m = SipMessage::parse(&buf).unwrap();
-    assert_eq!(uri_hostport(m.request_uri().unwrap()), Some(&b"[2001:db8::10]:5070"[..]));
+    assert_eq!(
+        uri_hostport(m.request_uri().unwrap()),
+        Some(&b"[2001:db8::10]:5070"[..])
+    );
     let v = m.via().unwrap();
     assert_eq!(v.sent_by, b"[2001:db8::9:1]:6050");
     assert_eq!(v.received(), Some(&b"[2001:db8::9:255]"[..]));
@@ -47,11 +53,22 @@ c=IN IP6 2001:db8::20\nt=3338481189 3370017201\na=sendonly\nm=audio 6000 RTP/AVP
 m=video 6024 RTP/AVP 107\nc=IN IP4 192.0.2.1\na=rtpmap:107 H263-1998/90000\n",
     );
     let sdp = Sdp::parse(&body).unwrap();
-    assert_eq!(sdp.origin().unwrap().ip(), Some("2001:db8::20".parse::<IpAddr>().unwrap()));
+    assert_eq!(
+        sdp.origin().unwrap().ip(),
+        Some("2001:db8::20".parse::<IpAddr>().unwrap())
+    );
     let media: Vec<_> = sdp.media().collect();
     assert_eq!(media.len(), 2);
-    assert_eq!(media[0].ip(), Some("2001:db8::20".parse().unwrap()), "session c= inherited");
-    assert_eq!(media[1].ip(), Some("192.0.2.1".parse().unwrap()), "media c= overrides");
+    assert_eq!(
+        media[0].ip(),
+        Some("2001:db8::20".parse().unwrap()),
+        "session c= inherited"
+    );
+    assert_eq!(
+        media[1].ip(),
+        Some("192.0.2.1".parse().unwrap()),
+        "media c= overrides"
+    );
     assert_eq!(media[0].direction, sdp::Direction::SendOnly);
     assert_eq!(media[0].codec(2), Some((&b"G726-32"[..], 8000)));
     assert_eq!(media[1].rtpmap(107).unwrap().clock_rate, 90000);

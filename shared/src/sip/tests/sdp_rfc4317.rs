@@ -30,7 +30,15 @@ m=video 51372 RTP/AVP 31 32\na=rtpmap:31 H261/90000\na=rtpmap:32 MPV/90000\n",
     assert_eq!(m[0].port, 49170);
     assert_eq!(m[0].proto, b"RTP/AVP");
     assert_eq!(m[0].payload_types().collect::<Vec<_>>(), [0, 8, 97]);
-    assert_eq!(m[0].rtpmap(97), Some(RtpMap { payload_type: 97, encoding: b"iLBC", clock_rate: 8000, channels: None }));
+    assert_eq!(
+        m[0].rtpmap(97),
+        Some(RtpMap {
+            payload_type: 97,
+            encoding: b"iLBC",
+            clock_rate: 8000,
+            channels: None
+        })
+    );
     assert_eq!(m[0].direction, Direction::SendRecv);
     assert_eq!(m[1].kind, b"video");
     assert_eq!(m[1].formats().collect::<Vec<_>>(), [&b"31"[..], b"32"]);
@@ -75,7 +83,14 @@ m=audio 4000 RTP/AVP 8\nm=audio 4002 RTP/AVP 8\na=inactive\nm=audio 4004 RTP/AVP
     let sdp = Sdp::parse(body).unwrap();
     assert_eq!(sdp.direction(), Some(Direction::RecvOnly));
     let d: Vec<_> = sdp.media().map(|m| m.direction).collect();
-    assert_eq!(d, [Direction::RecvOnly, Direction::Inactive, Direction::SendRecv]);
+    assert_eq!(
+        d,
+        [
+            Direction::RecvOnly,
+            Direction::Inactive,
+            Direction::SendRecv
+        ]
+    );
 }
 
 /// RFC 3605 rtcp attribute, RFC 5761 rtcp-mux, ptime/maxptime, fmtp, telephone-event.
@@ -97,7 +112,11 @@ m=audio 49180 RTP/AVP 0\r\na=rtcp:49181\r\n";
     assert_eq!(m[0].attribute(b"rtcp-mux"), Some(&b""[..]));
     assert_eq!(m[1].rtcp, Some((49181, None)));
     assert!(!m[1].rtcp_mux);
-    assert_eq!(m[1].codec(0), Some((&b"PCMU"[..], 8000)), "static payload type");
+    assert_eq!(
+        m[1].codec(0),
+        Some((&b"PCMU"[..], 8000)),
+        "static payload type"
+    );
 }
 
 /// RFC 4566 §5.7 multicast connection data, port counts, T.38 image media.
@@ -107,7 +126,10 @@ fn multicast_port_count_and_image() {
 m=audio 49170/2 RTP/AVP 0\nm=image 4002 udptl t38\nc=IN IP6 ff15::101/3\n";
     let sdp = Sdp::parse(body).unwrap();
     let c = sdp.connection().unwrap();
-    assert_eq!((c.ip, c.ttl, c.count), (Some(ip("224.2.36.42")), Some(127), Some(3)));
+    assert_eq!(
+        (c.ip, c.ttl, c.count),
+        (Some(ip("224.2.36.42")), Some(127), Some(3))
+    );
     let m: Vec<_> = sdp.media().collect();
     assert_eq!(m[0].port_count, Some(2));
     assert_eq!(m[1].kind, b"image");
@@ -115,7 +137,10 @@ m=audio 49170/2 RTP/AVP 0\nm=image 4002 udptl t38\nc=IN IP6 ff15::101/3\n";
     assert_eq!(m[1].formats().collect::<Vec<_>>(), [&b"t38"[..]]);
     assert_eq!(m[1].payload_types().count(), 0);
     let c6 = m[1].connection.unwrap();
-    assert_eq!((c6.ip, c6.ttl, c6.count), (Some(ip("ff15::101")), None, Some(3)));
+    assert_eq!(
+        (c6.ip, c6.ttl, c6.count),
+        (Some(ip("ff15::101")), None, Some(3))
+    );
 }
 
 #[test]
@@ -134,7 +159,10 @@ fn static_payload_types() {
 fn errors_and_tolerance() {
     assert_eq!(Sdp::parse(b"").unwrap_err(), SdpError::Empty);
     assert_eq!(Sdp::parse(b"\r\n  ").unwrap_err(), SdpError::Empty);
-    assert_eq!(Sdp::parse(b"o=- 1 1 IN IP4 1.2.3.4\r\n").unwrap_err(), SdpError::NoVersion { offset: 0 });
+    assert_eq!(
+        Sdp::parse(b"o=- 1 1 IN IP4 1.2.3.4\r\n").unwrap_err(),
+        SdpError::NoVersion { offset: 0 }
+    );
     // Garbage lines and a broken m= line are skipped or read as far as they go.
     let sdp = Sdp::parse(b"v=0\nthis is junk\nm=audio notaport RTP/AVP\nm=\n").unwrap();
     let m: Vec<_> = sdp.media().collect();
@@ -149,7 +177,10 @@ fn errors_and_tolerance() {
 #[test]
 fn find_sdp_variants() {
     assert_eq!(find_sdp(b"application/sdp", b"v=0"), Some(&b"v=0"[..]));
-    assert_eq!(find_sdp(b"Application/SDP ; charset=utf-8", b"v=0"), Some(&b"v=0"[..]));
+    assert_eq!(
+        find_sdp(b"Application/SDP ; charset=utf-8", b"v=0"),
+        Some(&b"v=0"[..])
+    );
     assert_eq!(find_sdp(b"text/plain", b"v=0"), None);
     let body = b"--b1\r\nContent-Type: application/isup\r\n\r\n\x01\x02\r\n--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=audio 1 RTP/AVP 0\r\n\r\n--b1--\r\n";
     let sdp = find_sdp(b"multipart/mixed; boundary=\"b1\"", body).unwrap();

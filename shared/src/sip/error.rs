@@ -90,7 +90,10 @@ impl Quirks {
     }
     /// The labels of the flags that are set.
     pub fn labels(self) -> impl Iterator<Item = &'static str> {
-        Self::ALL.iter().filter(move |(q, _)| self.contains(*q)).map(|(_, l)| *l)
+        Self::ALL
+            .iter()
+            .filter(move |(q, _)| self.contains(*q))
+            .map(|(_, l)| *l)
     }
 }
 

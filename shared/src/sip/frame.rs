@@ -70,6 +70,7 @@ pub fn keepalive_len(buf: &[u8]) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -84,8 +85,14 @@ mod tests {
 
     #[test]
     fn incomplete_body_waits() {
-        assert_eq!(message_len(b"INVITE x SIP/2.0\r\nContent-Length: 10\r\n\r\nabc"), FrameLen::Incomplete);
-        assert_eq!(message_len(b"INVITE x SIP/2.0\r\nContent-Le"), FrameLen::Incomplete);
+        assert_eq!(
+            message_len(b"INVITE x SIP/2.0\r\nContent-Length: 10\r\n\r\nabc"),
+            FrameLen::Incomplete
+        );
+        assert_eq!(
+            message_len(b"INVITE x SIP/2.0\r\nContent-Le"),
+            FrameLen::Incomplete
+        );
     }
 
     #[test]
@@ -104,7 +111,13 @@ mod tests {
 
     #[test]
     fn lf_only_and_missing_length() {
-        assert_eq!(message_len(b"BYE x SIP/2.0\nl: 0\n\n"), FrameLen::Complete(20));
-        assert_eq!(message_len(b"BYE x SIP/2.0\nVia: x\n\n"), FrameLen::NoContentLength(22));
+        assert_eq!(
+            message_len(b"BYE x SIP/2.0\nl: 0\n\n"),
+            FrameLen::Complete(20)
+        );
+        assert_eq!(
+            message_len(b"BYE x SIP/2.0\nVia: x\n\n"),
+            FrameLen::NoContentLength(22)
+        );
     }
 }

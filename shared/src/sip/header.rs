@@ -101,7 +101,12 @@ pub struct RawHeaders<'a> {
 
 impl<'a> RawHeaders<'a> {
     pub fn new(buf: &'a [u8], pos: usize) -> Self {
-        Self { buf, pos, end: SectionEnd::Open, lf_only: false }
+        Self {
+            buf,
+            pos,
+            end: SectionEnd::Open,
+            lf_only: false,
+        }
     }
 
     /// End of the line starting at `from` (index of its `\n`, or the buffer length) and the end
@@ -128,47 +133,51 @@ impl Iterator for RawHeaders<'_> {
     type Item = RawHeader;
 
     fn next(&mut self) -> Option<RawHeader> {
-        loop {
-            if self.end != SectionEnd::Open {
-                return None;
-            }
-            let start = self.pos;
-            if start >= self.buf.len() {
-                self.end = SectionEnd::Eof;
-                return None;
-            }
-            let (nl, content_end) = self.line_at(start);
-            if content_end == start {
-                // The empty line: the body starts after its LF.
-                self.end = SectionEnd::Blank(start, (nl + 1).min(self.buf.len()));
-                return None;
-            }
-            // Folded continuation lines start with SP or HTAB (RFC 3261 §7.3.1).
-            let mut value_end = content_end;
-            let mut next = nl + 1;
-            let mut folded = false;
-            while matches!(self.buf.get(next), Some(b' ' | b'\t')) {
-                let (nl2, end2) = self.line_at(next);
-                folded = true;
-                value_end = end2;
-                next = nl2 + 1;
-            }
-            self.pos = next;
-            let line = self.buf.get(start..content_end).unwrap_or_default();
-            let Some(colon) = memchr(b':', line) else {
-                return Some(RawHeader {
-                    name: (start, content_end),
-                    value: (content_end, content_end),
-                    folded,
-                    no_colon: true,
-                    space_before_colon: false,
-                });
-            };
-            let (n0, n1) = trim_range(self.buf, start, start + colon);
-            let space_before_colon = n1 < start + colon;
-            let (v0, v1) = trim_range(self.buf, start + colon + 1, value_end);
-            return Some(RawHeader { name: (n0, n1), value: (v0, v1), folded, no_colon: false, space_before_colon });
+        if self.end != SectionEnd::Open {
+            return None;
         }
+        let start = self.pos;
+        if start >= self.buf.len() {
+            self.end = SectionEnd::Eof;
+            return None;
+        }
+        let (nl, content_end) = self.line_at(start);
+        if content_end == start {
+            // The empty line: the body starts after its LF.
+            self.end = SectionEnd::Blank(start, (nl + 1).min(self.buf.len()));
+            return None;
+        }
+        // Folded continuation lines start with SP or HTAB (RFC 3261 §7.3.1).
+        let mut value_end = content_end;
+        let mut next = nl + 1;
+        let mut folded = false;
+        while matches!(self.buf.get(next), Some(b' ' | b'\t')) {
+            let (nl2, end2) = self.line_at(next);
+            folded = true;
+            value_end = end2;
+            next = nl2 + 1;
+        }
+        self.pos = next;
+        let line = self.buf.get(start..content_end).unwrap_or_default();
+        let Some(colon) = memchr(b':', line) else {
+            return Some(RawHeader {
+                name: (start, content_end),
+                value: (content_end, content_end),
+                folded,
+                no_colon: true,
+                space_before_colon: false,
+            });
+        };
+        let (n0, n1) = trim_range(self.buf, start, start + colon);
+        let space_before_colon = n1 < start + colon;
+        let (v0, v1) = trim_range(self.buf, start + colon + 1, value_end);
+        Some(RawHeader {
+            name: (n0, n1),
+            value: (v0, v1),
+            folded,
+            no_colon: false,
+            space_before_colon,
+        })
     }
 }
 
@@ -268,7 +277,10 @@ impl<'a> Iterator for Unfold<'a> {
                 return None;
             }
             let (line, rest) = match memchr(b'\n', self.rest) {
-                Some(i) => (self.rest.get(..i).unwrap_or_default(), self.rest.get(i + 1..).unwrap_or_default()),
+                Some(i) => (
+                    self.rest.get(..i).unwrap_or_default(),
+                    self.rest.get(i + 1..).unwrap_or_default(),
+                ),
                 None => (self.rest, &b""[..]),
             };
             self.rest = rest;
@@ -294,7 +306,9 @@ impl<'a> Params<'a> {
 
     /// Value of the first parameter named `name` (case-insensitive); `Some(b"")` for a flag.
     pub fn get(self, name: &[u8]) -> Option<&'a [u8]> {
-        self.into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.unwrap_or_default())
+        self.into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.unwrap_or_default())
     }
 }
 

@@ -23,14 +23,18 @@ struct Span {
 
 impl Span {
     fn new(r: (usize, usize)) -> Result<Self, SipError> {
-        let too_large = SipError::HeadersTooLarge { offset: r.1, limit: MAX_HEADER_SECTION };
+        let too_large = SipError::HeadersTooLarge {
+            offset: r.1,
+            limit: MAX_HEADER_SECTION,
+        };
         Ok(Self {
             start: u16::try_from(r.0).map_err(|_| too_large)?,
             end: u16::try_from(r.1).map_err(|_| too_large)?,
         })
     }
     fn get(self, buf: &[u8]) -> &[u8] {
-        buf.get(usize::from(self.start)..usize::from(self.end)).unwrap_or_default()
+        buf.get(usize::from(self.start)..usize::from(self.end))
+            .unwrap_or_default()
     }
 }
 
@@ -42,15 +46,31 @@ struct Entry {
 
 #[derive(Debug, Clone, Copy)]
 enum Line {
-    Request { method: Span, uri: Span, version: Span },
-    Response { code: u16, reason: Span, version: Span },
+    Request {
+        method: Span,
+        uri: Span,
+        version: Span,
+    },
+    Response {
+        code: u16,
+        reason: Span,
+        version: Span,
+    },
 }
 
 /// The start line (RFC 3261 §7.1, §7.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartLine<'a> {
-    Request { method: &'a [u8], uri: &'a [u8], version: &'a [u8] },
-    Response { code: u16, reason: &'a [u8], version: &'a [u8] },
+    Request {
+        method: &'a [u8],
+        uri: &'a [u8],
+        version: &'a [u8],
+    },
+    Response {
+        code: u16,
+        reason: &'a [u8],
+        version: &'a [u8],
+    },
 }
 
 /// A parsed SIP message borrowing its input. See the module docs of [`crate::sip`].
@@ -124,12 +144,19 @@ fn is_token(c: u8) -> bool {
 
 /// `SIP/<digits>.<digits>` (case-insensitive "SIP").
 fn is_version(v: &[u8]) -> bool {
-    let Some((sip, num)) = v.split_at_checked(4) else { return false };
+    let Some((sip, num)) = v.split_at_checked(4) else {
+        return false;
+    };
     if !sip.eq_ignore_ascii_case(b"SIP/") {
         return false;
     }
-    let Some(dot) = memchr(b'.', num) else { return false };
-    let (major, minor) = (num.get(..dot).unwrap_or_default(), num.get(dot + 1..).unwrap_or_default());
+    let Some(dot) = memchr(b'.', num) else {
+        return false;
+    };
+    let (major, minor) = (
+        num.get(..dot).unwrap_or_default(),
+        num.get(dot + 1..).unwrap_or_default(),
+    );
     !major.is_empty() && !minor.is_empty() && major.iter().chain(minor).all(u8::is_ascii_digit)
 }
 
@@ -143,7 +170,11 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     let line = buf.get(a..b).unwrap_or_default();
     let sp = memchr(b' ', line);
     let first = line.get(..sp.unwrap_or(line.len())).unwrap_or_default();
-    if first.len() >= 4 && first.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/")) {
+    if first.len() >= 4
+        && first
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
         if !is_version(first) {
             return Err(SipError::BadVersion { offset: a });
@@ -153,7 +184,11 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
         let code_bytes = buf.get(rest_at..(rest_at + 3).min(b)).unwrap_or_default();
         let code = match (code_bytes.len(), parse_u32(code_bytes)) {
             (3, Some(c @ 100..=699)) => c as u16,
-            _ => return Err(SipError::BadStatusCode { offset: rest_at.min(b) }),
+            _ => {
+                return Err(SipError::BadStatusCode {
+                    offset: rest_at.min(b),
+                });
+            }
         };
         // After the code: SP reason, or nothing (RFC 4475 noreason keeps the SP; be lenient).
         match buf.get(rest_at + 3) {
@@ -164,22 +199,33 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
         let reason = trim_range(buf, (rest_at + 3).min(b), b);
         let unusual = !first.eq_ignore_ascii_case(b"SIP/2.0");
         return Ok((
-            Line::Response { code, reason: Span::new(reason)?, version: Span::new(version)? },
+            Line::Response {
+                code,
+                reason: Span::new(reason)?,
+                version: Span::new(version)?,
+            },
             unusual,
         ));
     }
     // Request-Line = Method SP Request-URI SP SIP-Version
-    let Some(sp) = sp else { return Err(SipError::NoStartLine { offset: a }) };
+    let Some(sp) = sp else {
+        return Err(SipError::NoStartLine { offset: a });
+    };
     if first.is_empty() || !first.iter().all(|&c| is_token(c)) {
         return Err(SipError::NoStartLine { offset: a });
     }
     let last_sp = line.iter().rposition(|&c| c == b' ').unwrap_or(sp);
     let version = line.get(last_sp + 1..).unwrap_or_default();
-    if !version.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/")) {
+    if !version
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    {
         return Err(SipError::NoStartLine { offset: a });
     }
     if !is_version(version) {
-        return Err(SipError::BadVersion { offset: a + last_sp + 1 });
+        return Err(SipError::BadVersion {
+            offset: a + last_sp + 1,
+        });
     }
     let uri = trim_range(buf, a + sp + 1, a + last_sp);
     if last_sp <= sp || uri.0 >= uri.1 {
@@ -210,7 +256,9 @@ fn line_end(buf: &[u8], a: usize) -> (usize, usize) {
 
 /// Number of leading CR/LF bytes (RFC 3261 §7.5 keep-alives).
 pub(crate) fn leading_crlf(buf: &[u8]) -> usize {
-    buf.iter().take_while(|c| matches!(c, b'\r' | b'\n')).count()
+    buf.iter()
+        .take_while(|c| matches!(c, b'\r' | b'\n'))
+        .count()
 }
 
 /// Cheap content test: does `buf` start (after optional CRLFs) with a SIP/2.0 status line or a
@@ -307,14 +355,20 @@ impl<'a> SipMessage<'a> {
             if h.no_colon {
                 m.quirks.insert(Quirks::HEADER_WITHOUT_COLON);
                 if h.name.1 > MAX_HEADER_SECTION {
-                    return Err(SipError::HeadersTooLarge { offset: h.name.1, limit: MAX_HEADER_SECTION });
+                    return Err(SipError::HeadersTooLarge {
+                        offset: h.name.1,
+                        limit: MAX_HEADER_SECTION,
+                    });
                 }
                 continue;
             }
             if h.space_before_colon {
                 m.quirks.insert(Quirks::SPACE_BEFORE_COLON);
             }
-            let entry = Entry { name: Span::new(h.name)?, value: Span::new(h.value)? };
+            let entry = Entry {
+                name: Span::new(h.name)?,
+                value: Span::new(h.value)?,
+            };
             let name = entry.name.get(buf);
             let value = entry.value.get(buf);
             let set = |slot: &mut Option<Span>, quirks: &mut Quirks, dup: Quirks| {
@@ -336,7 +390,9 @@ impl<'a> SipMessage<'a> {
                         m.via = Some(entry.value);
                     }
                     let n = CommaSplit::new(value).count();
-                    m.via_count = m.via_count.saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
+                    m.via_count = m
+                        .via_count
+                        .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
                 }
                 Known::ContentLength => {
                     if saw_content_length {
@@ -388,7 +444,12 @@ impl<'a> SipMessage<'a> {
                 buf.len()
             }
         };
-        if m.call_id.is_none() || m.cseq.is_none() || m.from.is_none() || m.to.is_none() || m.via.is_none() {
+        if m.call_id.is_none()
+            || m.cseq.is_none()
+            || m.from.is_none()
+            || m.to.is_none()
+            || m.via.is_none()
+        {
             m.quirks.insert(Quirks::MISSING_MANDATORY);
         }
         Ok(m)
@@ -417,14 +478,24 @@ impl<'a> SipMessage<'a> {
 
     pub fn kind(&self) -> StartLine<'a> {
         match self.line {
-            Line::Request { method, uri, version } => StartLine::Request {
+            Line::Request {
+                method,
+                uri,
+                version,
+            } => StartLine::Request {
                 method: method.get(self.buf),
                 uri: uri.get(self.buf),
                 version: version.get(self.buf),
             },
-            Line::Response { code, reason, version } => {
-                StartLine::Response { code, reason: reason.get(self.buf), version: version.get(self.buf) }
-            }
+            Line::Response {
+                code,
+                reason,
+                version,
+            } => StartLine::Response {
+                code,
+                reason: reason.get(self.buf),
+                version: version.get(self.buf),
+            },
         }
     }
 
@@ -531,7 +602,9 @@ impl<'a> SipMessage<'a> {
     /// The body: the bytes after the empty line, limited to Content-Length when it is valid
     /// and not larger than what is present (see the CONTENT_LENGTH quirks otherwise).
     pub fn body(&self) -> &'a [u8] {
-        self.buf.get(self.body_start..self.body_end).unwrap_or_default()
+        self.buf
+            .get(self.body_start..self.body_end)
+            .unwrap_or_default()
     }
 
     /// Offset of the body in the input.
@@ -541,7 +614,9 @@ impl<'a> SipMessage<'a> {
 
     /// The raw header section (between the start line and the empty line).
     pub fn header_bytes(&self) -> &'a [u8] {
-        self.buf.get(self.headers_start..self.headers_end).unwrap_or_default()
+        self.buf
+            .get(self.headers_start..self.headers_end)
+            .unwrap_or_default()
     }
 
     /// Every header line as (name, value), in order. Values are raw: a folded value spans its
@@ -551,14 +626,20 @@ impl<'a> SipMessage<'a> {
             .quirks
             .contains(Quirks::HEADER_INDEX_FULL)
             .then(|| RawHeaders::new(self.buf, self.headers_start));
-        HeaderLines { msg: self, pos: 0, raw }
+        HeaderLines {
+            msg: self,
+            pos: 0,
+            raw,
+        }
     }
 
     /// Raw values of every line of header `name` (case-insensitive, compact forms understood),
     /// not comma-split.
     pub fn header_lines<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> {
         let name = name.as_bytes();
-        self.all_headers().filter(move |(n, _)| name_eq(n, name)).map(|(_, v)| v)
+        self.all_headers()
+            .filter(move |(n, _)| name_eq(n, name))
+            .map(|(_, v)| v)
     }
 
     /// All values of header `name`: every line, comma-separated lists split (except for
@@ -622,7 +703,9 @@ impl<'a> Iterator for HeaderLines<'_, 'a> {
         let buf = self.msg.buf;
         if let Some(raw) = self.raw.as_mut() {
             let get = |r: (usize, usize)| buf.get(r.0..r.1).unwrap_or_default();
-            return raw.find(|h| !h.no_colon).map(|h| (get(h.name), get(h.value)));
+            return raw
+                .find(|h| !h.no_colon)
+                .map(|h| (get(h.name), get(h.value)));
         }
         if self.pos >= usize::from(self.msg.index_len) {
             return None;

@@ -32,7 +32,11 @@ impl<'a> NameAddr<'a> {
                 let gt = memchr(b'>', after)?;
                 let display = value.get(..lt)?.trim_ascii();
                 let display = (!display.is_empty()).then(|| unquote(display));
-                (display, after.get(..gt)?.trim_ascii(), after.get(gt + 1..)?.trim_ascii())
+                (
+                    display,
+                    after.get(..gt)?.trim_ascii(),
+                    after.get(gt + 1..)?.trim_ascii(),
+                )
             }
             // addr-spec form: parameters after the URI belong to the header (§20.10).
             None => match memchr(b';', value) {
@@ -41,7 +45,12 @@ impl<'a> NameAddr<'a> {
             },
         };
         let tag = Params::new(params).get(b"tag").filter(|t| !t.is_empty());
-        Some(Self { display, uri, tag, params })
+        Some(Self {
+            display,
+            uri,
+            tag,
+            params,
+        })
     }
 
     /// Iterator over the header parameters.
@@ -84,7 +93,10 @@ pub fn uri_hostport(uri: &[u8]) -> Option<&[u8]> {
     let rest = uri.get(colon + 1..)?;
     // The user part may hold ';' (RFC 4475 semiuri), so skip it first.
     let rest = rest.get(memchr(b'@', rest).map_or(0, |a| a + 1)..)?;
-    let end = rest.iter().position(|&c| c == b';' || c == b'?').unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .position(|&c| c == b';' || c == b'?')
+        .unwrap_or(rest.len());
     rest.get(..end).filter(|h| !h.is_empty())
 }
 
@@ -162,14 +174,22 @@ impl<'a> Via<'a> {
         let after = head.get(slash + 1..)?;
         let lead = after.iter().take_while(|c| c.is_ascii_whitespace()).count();
         let after = after.get(lead..)?;
-        let tlen = after.iter().take_while(|c| !c.is_ascii_whitespace()).count();
+        let tlen = after
+            .iter()
+            .take_while(|c| !c.is_ascii_whitespace())
+            .count();
         let transport = after.get(..tlen)?;
         let sent_by = after.get(tlen..)?.trim_ascii();
         let protocol = head.get(..slash + 1 + lead + tlen)?;
         if transport.is_empty() {
             return None;
         }
-        Some(Self { protocol, transport, sent_by, params })
+        Some(Self {
+            protocol,
+            transport,
+            sent_by,
+            params,
+        })
     }
     pub fn param_iter(&self) -> Params<'a> {
         Params::new(self.params)
@@ -205,9 +225,17 @@ impl<'a> Reason<'a> {
             return None;
         }
         let params = Params::new(value.get(semi..)?);
-        let cause = params.clone().get(b"cause").and_then(parse_u32).and_then(|c| u16::try_from(c).ok());
+        let cause = params
+            .clone()
+            .get(b"cause")
+            .and_then(parse_u32)
+            .and_then(|c| u16::try_from(c).ok());
         let text = params.get(b"text").map(unquote);
-        Some(Self { protocol, cause, text })
+        Some(Self {
+            protocol,
+            cause,
+            text,
+        })
     }
 }
 

@@ -66,7 +66,13 @@ impl<'a> Origin<'a> {
         let (username, session_id, session_version) = (t.next()?, t.next()?, t.next()?);
         let _net = t.next()?;
         let (address_type, address) = (t.next()?, t.next()?);
-        Some(Self { username, session_id, session_version, address_type, address })
+        Some(Self {
+            username,
+            session_id,
+            session_version,
+            address_type,
+            address,
+        })
     }
     pub fn ip(&self) -> Option<IpAddr> {
         parse_ip(self.address)
@@ -96,10 +102,23 @@ impl<'a> Connection<'a> {
         let mut parts = full.split(|&c| c == b'/');
         let address = parts.next()?;
         let ipv6 = address_type.eq_ignore_ascii_case(b"IP6");
-        let (first, second) = (parts.next().and_then(parse_u32), parts.next().and_then(parse_u32));
+        let (first, second) = (
+            parts.next().and_then(parse_u32),
+            parts.next().and_then(parse_u32),
+        );
         // IP4 multicast: addr/ttl[/count]; IP6 multicast: addr[/count] (RFC 4566 §5.7).
-        let (ttl, count) = if ipv6 { (None, first) } else { (first.and_then(|x| u8::try_from(x).ok()), second) };
-        Some(Self { address_type, address, ip: parse_ip(address), ttl, count })
+        let (ttl, count) = if ipv6 {
+            (None, first)
+        } else {
+            (first.and_then(|x| u8::try_from(x).ok()), second)
+        };
+        Some(Self {
+            address_type,
+            address,
+            ip: parse_ip(address),
+            ttl,
+            count,
+        })
     }
 
     /// `c=IN IP4 0.0.0.0`: the RFC 2543 way to put a call on hold (RFC 3264 §8.4 notes it).
@@ -125,7 +144,12 @@ impl<'a> RtpMap<'a> {
         let encoding = p.next()?;
         let clock_rate = parse_u32(p.next()?.trim_ascii())?;
         let channels = p.next().and_then(|c| parse_u32(c.trim_ascii()));
-        Some(Self { payload_type, encoding, clock_rate, channels })
+        Some(Self {
+            payload_type,
+            encoding,
+            clock_rate,
+            channels,
+        })
     }
 }
 
@@ -211,7 +235,14 @@ impl<'a> Sdp<'a> {
             Some((_, b'v', _)) => {}
             _ => return Err(SdpError::NoVersion { offset: lead }),
         }
-        let mut sdp = Self { buf, origin: None, session_name: None, connection: None, direction: None, media_start: buf.len() };
+        let mut sdp = Self {
+            buf,
+            origin: None,
+            session_name: None,
+            connection: None,
+            direction: None,
+            media_start: buf.len(),
+        };
         for (off, t, v) in lines {
             match t {
                 b'm' => {
@@ -249,11 +280,21 @@ impl<'a> Sdp<'a> {
     /// Session-level attributes (before the first `m=`), as (name, value).
     pub fn attributes(&self) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> {
         let session = self.buf.get(..self.media_start).unwrap_or_default();
-        Lines { buf: session, pos: 0 }.filter(|l| l.1 == b'a').map(|l| split_attr(l.2))
+        Lines {
+            buf: session,
+            pos: 0,
+        }
+        .filter(|l| l.1 == b'a')
+        .map(|l| split_attr(l.2))
     }
     /// The media descriptions in order.
     pub fn media(&self) -> MediaIter<'a> {
-        MediaIter { buf: self.buf, pos: self.media_start, connection: self.connection, direction: self.direction }
+        MediaIter {
+            buf: self.buf,
+            pos: self.media_start,
+            connection: self.connection,
+            direction: self.direction,
+        }
     }
 }
 
@@ -276,7 +317,10 @@ pub struct MediaIter<'a> {
 impl<'a> Iterator for MediaIter<'a> {
     type Item = Media<'a>;
     fn next(&mut self) -> Option<Media<'a>> {
-        let mut lines = Lines { buf: self.buf, pos: self.pos };
+        let mut lines = Lines {
+            buf: self.buf,
+            pos: self.pos,
+        };
         let (_, t, mline) = lines.next()?;
         if t != b'm' {
             self.pos = self.buf.len();
@@ -345,8 +389,15 @@ impl<'a> Media<'a> {
         let (kind, ports, proto) = (token(), token(), token());
         let formats_raw = rest.trim_ascii();
         let mut p = ports.split(|&c| c == b'/');
-        let port = p.next().and_then(parse_u32).and_then(|x| u16::try_from(x).ok()).unwrap_or(0);
-        let port_count = p.next().and_then(parse_u32).and_then(|x| u16::try_from(x).ok());
+        let port = p
+            .next()
+            .and_then(parse_u32)
+            .and_then(|x| u16::try_from(x).ok())
+            .unwrap_or(0);
+        let port_count = p
+            .next()
+            .and_then(parse_u32)
+            .and_then(|x| u16::try_from(x).ok());
         Self {
             kind,
             port,
@@ -376,7 +427,11 @@ impl<'a> Media<'a> {
             b"maxptime" => self.maxptime = parse_u32(value),
             b"rtcp" => {
                 let mut t = value.split(|&c| c == b' ').filter(|t| !t.is_empty());
-                if let Some(port) = t.next().and_then(parse_u32).and_then(|x| u16::try_from(x).ok()) {
+                if let Some(port) = t
+                    .next()
+                    .and_then(parse_u32)
+                    .and_then(|x| u16::try_from(x).ok())
+                {
                     let _net = t.next();
                     let _ty = t.next();
                     self.rtcp = Some((port, t.next().and_then(parse_ip)));
@@ -388,22 +443,32 @@ impl<'a> Media<'a> {
 
     /// The format tokens (payload type numbers for RTP profiles).
     pub fn formats(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        self.formats_raw.split(|&c| c == b' ').filter(|t| !t.is_empty())
+        self.formats_raw
+            .split(|&c| c == b' ')
+            .filter(|t| !t.is_empty())
     }
 
     /// The formats that are payload type numbers.
     pub fn payload_types(&self) -> impl Iterator<Item = u8> + use<'a> {
-        self.formats().filter_map(|f| parse_u32(f).and_then(|n| u8::try_from(n).ok()))
+        self.formats()
+            .filter_map(|f| parse_u32(f).and_then(|n| u8::try_from(n).ok()))
     }
 
     /// Media-level attributes as (name, value).
     pub fn attributes(&self) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + use<'a> {
-        Lines { buf: self.section, pos: 0 }.filter(|l| l.1 == b'a').map(|l| split_attr(l.2))
+        Lines {
+            buf: self.section,
+            pos: 0,
+        }
+        .filter(|l| l.1 == b'a')
+        .map(|l| split_attr(l.2))
     }
 
     /// First value of media attribute `name` (`Some(b"")` for a flag attribute).
     pub fn attribute(&self, name: &[u8]) -> Option<&'a [u8]> {
-        self.attributes().find(|(n, _)| *n == name).map(|(_, v)| v.unwrap_or_default())
+        self.attributes()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.unwrap_or_default())
     }
 
     pub fn rtpmap(&self, pt: u8) -> Option<RtpMap<'a>> {
@@ -415,11 +480,14 @@ impl<'a> Media<'a> {
 
     /// The `a=fmtp:<pt> ...` parameters of a payload type.
     pub fn fmtp(&self, pt: u8) -> Option<&'a [u8]> {
-        self.attributes().filter(|(n, _)| *n == b"fmtp").find_map(|(_, v)| {
-            let v = v?;
-            let sp = memchr(b' ', v).unwrap_or(v.len());
-            (parse_u32(v.get(..sp)?)? == u32::from(pt)).then(|| v.get(sp..).unwrap_or_default().trim_ascii())
-        })
+        self.attributes()
+            .filter(|(n, _)| *n == b"fmtp")
+            .find_map(|(_, v)| {
+                let v = v?;
+                let sp = memchr(b' ', v).unwrap_or(v.len());
+                (parse_u32(v.get(..sp)?)? == u32::from(pt))
+                    .then(|| v.get(sp..).unwrap_or_default().trim_ascii())
+            })
     }
 
     /// Encoding name and clock rate: from rtpmap, else the static table of RFC 3551.
@@ -454,7 +522,10 @@ pub fn find_sdp<'a>(content_type: &[u8], body: &'a [u8]) -> Option<&'a [u8]> {
     if essence.eq_ignore_ascii_case(b"application/sdp") {
         return Some(body);
     }
-    if !essence.get(..10).is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/")) {
+    if !essence
+        .get(..10)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/"))
+    {
         return None;
     }
     let semi = memchr(b';', content_type)?;

@@ -45,7 +45,10 @@ m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\n      newva
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(m.method(), Some(&b"INVITE"[..]));
         assert_eq!(m.method_kind(), Some(Method::Invite));
-        assert_eq!(m.request_uri(), Some(&b"sip:vivekg@chair-dnrc.example.com;unknownparam"[..]));
+        assert_eq!(
+            m.request_uri(),
+            Some(&b"sip:vivekg@chair-dnrc.example.com;unknownparam"[..])
+        );
         assert_eq!(m.call_id(), Some(&b"wsinv.ndaksdj@192.0.2.1"[..]));
         let to = m.to().unwrap();
         assert_eq!(to.uri, b"sip:vivekg@chair-dnrc.example.com");
@@ -55,7 +58,13 @@ m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\n      newva
         assert_eq!(from.tag, Some(&b"98asjd8"[..]));
         assert_eq!(from.display, Some(&br#"J Rosenberg \\\""#[..]));
         assert_eq!(from.user(), Some(&b"jdrosen"[..]));
-        assert_eq!(m.cseq(), Some(CSeq { seq: 9, method: b"INVITE" }));
+        assert_eq!(
+            m.cseq(),
+            Some(CSeq {
+                seq: 9,
+                method: b"INVITE"
+            })
+        );
         assert_eq!(m.content_length(), Some(150));
         assert_eq!(m.body(), SDP150.replace('\n', "\r\n").as_bytes());
         assert_eq!(m.content_type(), Some(&b"application/sdp"[..]));
@@ -71,15 +80,25 @@ m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\n      newva
         assert_eq!(vias[1].branch(), Some(&b"z9hG4bK9ikj8"[..]));
         assert_eq!(vias[2].sent_by, b"192.168.255.111");
         assert_eq!(vias[2].branch(), Some(&b"z9hG4bK30239"[..]));
-        assert_eq!(m.header("Subject"), Some(&b""[..]), "an empty subject is present");
+        assert_eq!(
+            m.header("Subject"),
+            Some(&b""[..]),
+            "an empty subject is present"
+        );
         assert_eq!(m.header("Max-Forwards"), Some(&b"0068"[..]));
         let nf = m.header_lines("newfangledheader").next().unwrap();
-        assert_eq!(unfold(nf).collect::<Vec<_>>(), [&b"newfangled value"[..], b"continued newfangled value"]);
+        assert_eq!(
+            unfold(nf).collect::<Vec<_>>(),
+            [&b"newfangled value"[..], b"continued newfangled value"]
+        );
         assert_eq!(m.header("UnknownHeaderWithUnusualValue"), Some(&b";;"[..]));
         let contact = m.contact().unwrap();
         assert_eq!(contact.uri, b"sip:jdrosen@example.com");
         assert_eq!(contact.display, Some(&br#"Quoted string \"\""#[..]));
-        assert_eq!(contact.param_iter().get(b"newparam"), Some(&b"newvalue"[..]));
+        assert_eq!(
+            contact.param_iter().get(b"newparam"),
+            Some(&b"newvalue"[..])
+        );
         assert_eq!(contact.param_iter().get(b"secondparam"), Some(&b""[..]));
         assert_eq!(contact.param_iter().get(b"q"), Some(&b"0.33"[..]));
         assert!(m.quirks().contains(Quirks::FOLDED_LINE));
@@ -101,14 +120,22 @@ m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\n      newva
         buf.extend_from_slice(b"Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{\n");
         buf.extend_from_slice(b"CSeq: 139122385 !interesting-Method0123456789_*+`.%indeed'~\n");
         buf.extend_from_slice(b"Max-Forwards: 255\n");
-        buf.extend_from_slice(b"extensionHeader-!.%*+_`'~:\xEF\xBB\xBF\xE5\xA4\xA7\xE5\x81\x9C\xE9\x9B\xBB\n");
+        buf.extend_from_slice(
+            b"extensionHeader-!.%*+_`'~:\xEF\xBB\xBF\xE5\xA4\xA7\xE5\x81\x9C\xE9\x9B\xBB\n",
+        );
         buf.extend_from_slice(b"Content-Length: 0\n\n");
         let buf = crlf(&buf);
         let m = SipMessage::parse(&buf).unwrap();
-        assert_eq!(m.method(), Some(&b"!interesting-Method0123456789_*+`.%indeed'~"[..]));
+        assert_eq!(
+            m.method(),
+            Some(&b"!interesting-Method0123456789_*+`.%indeed'~"[..])
+        );
         assert!(matches!(m.method_kind(), Some(Method::Unknown(_))));
         assert_eq!(m.via_branch(), Some(&b"z9hG4bK-.!%66*_+`'~"[..]));
-        assert_eq!(m.call_id(), Some(&b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"[..]));
+        assert_eq!(
+            m.call_id(),
+            Some(&b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"[..])
+        );
         assert_eq!(m.cseq().unwrap().seq, 139122385);
         assert_eq!(m.cseq().unwrap().method, m.method().unwrap());
         let from = m.from().unwrap();
@@ -116,8 +143,14 @@ m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\n      newva
         assert_eq!(from.display, Some(&b"token1~` token2'+_ token3*%!.-"[..]));
         assert_eq!(from.uri, b"sip:mundane@example.com");
         let to = m.to().unwrap();
-        assert_eq!(to.uri, b"sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com");
-        assert_eq!(m.header("extensionHeader-!.%*+_`'~"), Some(&b"\xEF\xBB\xBF\xE5\xA4\xA7\xE5\x81\x9C\xE9\x9B\xBB"[..]));
+        assert_eq!(
+            to.uri,
+            b"sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com"
+        );
+        assert_eq!(
+            m.header("extensionHeader-!.%*+_`'~"),
+            Some(&b"\xEF\xBB\xBF\xE5\xA4\xA7\xE5\x81\x9C\xE9\x9B\xBB"[..])
+        );
         assert!(looks_like_sip(&buf));
     }
 
@@ -138,16 +171,34 @@ Content-Length: 150\n\n{SDP150}"
         );
         let buf = crlf(text.as_bytes());
         let m = SipMessage::parse(&buf).unwrap();
-        assert_eq!(m.call_id(), Some(&b"esc01.239409asdfakjkn23onasd0-3234"[..]));
-        assert_eq!(uri_user(m.request_uri().unwrap()), Some(&b"sips%3Auser%40example.com"[..]));
+        assert_eq!(
+            m.call_id(),
+            Some(&b"esc01.239409asdfakjkn23onasd0-3234"[..])
+        );
+        assert_eq!(
+            uri_user(m.request_uri().unwrap()),
+            Some(&b"sips%3Auser%40example.com"[..])
+        );
         assert_eq!(m.to().unwrap().user(), Some(&b"%75se%72"[..]));
         assert_eq!(m.from().unwrap().user(), Some(&b"I%20have%20spaces"[..]));
         assert_eq!(m.content_type(), Some(&b"application/sdp"[..]));
         let c = m.contact().unwrap();
-        assert_eq!(c.uri, b"sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31");
+        assert_eq!(
+            c.uri,
+            b"sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31"
+        );
         let params: Vec<_> = uri_params(c.uri).collect();
-        assert_eq!(params, [(&b"%6C%72"[..], None), (&b"n%61me"[..], Some(&b"v%61lue%25%34%31"[..]))]);
-        assert_eq!(find_sdp(m.content_type().unwrap(), m.body()), Some(m.body()));
+        assert_eq!(
+            params,
+            [
+                (&b"%6C%72"[..], None),
+                (&b"n%61me"[..], Some(&b"v%61lue%25%34%31"[..]))
+            ]
+        );
+        assert_eq!(
+            find_sdp(m.content_type().unwrap(), m.body()),
+            Some(m.body())
+        );
     }
 
     /// §3.1.1.6 Message with No LWS between Display Name and < (lwsdisp).
@@ -185,7 +236,9 @@ Max-Forwards: 70\n",
             long
         );
         for i in 0..20 {
-            text.push_str(&format!("Via: SIP/2.0/TCP sip{i}.example.com;branch=z9hG4bK{i}{long}\n"));
+            text.push_str(&format!(
+                "Via: SIP/2.0/TCP sip{i}.example.com;branch=z9hG4bK{i}{long}\n"
+            ));
         }
         text.push_str("Content-Length: 0\n\n");
         let buf = crlf(text.as_bytes());
@@ -214,7 +267,10 @@ Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw380234\nContent-Type: application
         let buf = crlf(text.as_bytes());
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(m.method(), Some(&b"REGISTER"[..]));
-        assert_eq!(m.call_id(), Some(&b"dblreq.0ha0isndaksdj99sdfafnl3lk233412"[..]));
+        assert_eq!(
+            m.call_id(),
+            Some(&b"dblreq.0ha0isndaksdj99sdfafnl3lk233412"[..])
+        );
         assert_eq!(m.from().unwrap().tag, Some(&b"43251j3j324"[..]));
         assert_eq!(m.contact().unwrap().uri, b"sip:j.user@host.example.com");
         assert!(m.body().is_empty());
@@ -238,8 +294,14 @@ Accept: application/sdp, application/pkcs7-mime,\n        multipart/mixed, multi
 Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKkdjuw\nl: 0\n\n",
         );
         let m = SipMessage::parse(&buf).unwrap();
-        assert_eq!(uri_user(m.request_uri().unwrap()), Some(&b"user;par=u%40example.net"[..]));
-        assert_eq!(uri_hostport(m.request_uri().unwrap()), Some(&b"example.com"[..]));
+        assert_eq!(
+            uri_user(m.request_uri().unwrap()),
+            Some(&b"user;par=u%40example.net"[..])
+        );
+        assert_eq!(
+            uri_hostport(m.request_uri().unwrap()),
+            Some(&b"example.com"[..])
+        );
         assert_eq!(uri_params(m.request_uri().unwrap()).count(), 0);
         let accept: Vec<_> = m.headers("Accept").collect();
         assert_eq!(accept.len(), 6);
@@ -262,7 +324,10 @@ Via: SIP/2.0/TCP t5.example.com;branch=z9hG4bK0a9idfnee\nl: 0\n\n",
         let m = SipMessage::parse(&buf).unwrap();
         let t: Vec<_> = m.vias().map(|v| v.transport).collect();
         assert_eq!(t, [&b"UDP"[..], b"SCTP", b"TLS", b"UNKNOWN", b"TCP"]);
-        assert_eq!(m.call_id(), Some(&b"transports.kijh4akdnaqjkwendsasfdj"[..]));
+        assert_eq!(
+            m.call_id(),
+            Some(&b"transports.kijh4akdnaqjkwendsasfdj"[..])
+        );
         assert_eq!(m.via().unwrap().protocol, b"SIP/2.0/UDP");
     }
 
@@ -286,7 +351,10 @@ Date: Sat, 15 Oct 2005 04:44:56 GMT\r\nUser-Agent: SIPimp.org/0.2.5 (curses)\r\n
         );
         let m = SipMessage::parse(text.as_bytes()).unwrap();
         assert_eq!(m.method_kind(), Some(Method::Message));
-        assert_eq!(m.header("Date"), Some(&b"Sat, 15 Oct 2005 04:44:56 GMT"[..]));
+        assert_eq!(
+            m.header("Date"),
+            Some(&b"Sat, 15 Oct 2005 04:44:56 GMT"[..])
+        );
         assert_eq!(m.user_agent(), Some(&b"SIPimp.org/0.2.5 (curses)"[..]));
         assert_eq!(m.via().unwrap().rport(), Some(&b""[..]));
         let sdp = find_sdp(m.content_type().unwrap(), m.body()).unwrap();
@@ -326,7 +394,14 @@ Content-Length: 0\nContact: <sip:user@host105.example.com>\n\n",
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(m.status(), Some(100));
         assert_eq!(m.reason_phrase(), Some(&b""[..]));
-        assert_eq!(m.kind(), StartLine::Response { code: 100, reason: b"", version: b"SIP/2.0" });
+        assert_eq!(
+            m.kind(),
+            StartLine::Response {
+                code: 100,
+                reason: b"",
+                version: b"SIP/2.0"
+            }
+        );
         assert!(looks_like_sip(&buf));
     }
 }
@@ -383,8 +458,17 @@ Content-Type: application/sdp\nContent-Length: -999\n\n{SDP150}"
         assert!(m.quirks().contains(Quirks::BAD_CONTENT_LENGTH));
         assert!(!m.quirks().contains(Quirks::MISSING_CONTENT_LENGTH));
         assert_eq!(m.body().len(), 150, "the whole rest of the datagram");
-        assert_eq!(m.cseq(), Some(CSeq { seq: 0, method: b"INVITE" }));
-        assert!(matches!(frame::message_len(&buf), frame::FrameLen::NoContentLength(_)));
+        assert_eq!(
+            m.cseq(),
+            Some(CSeq {
+                seq: 0,
+                method: b"INVITE"
+            })
+        );
+        assert!(matches!(
+            frame::message_len(&buf),
+            frame::FrameLen::NoContentLength(_)
+        ));
     }
 
     /// §3.1.2.4 Request Scalar Fields with Overlarge Values (scalar02).
@@ -399,7 +483,10 @@ Content-Length: 0\n\n",
         );
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(m.cseq(), None, "CSeq overflows u32");
-        assert_eq!(m.contact().unwrap().param_iter().get(b"expires"), Some(&b"280297596632815"[..]));
+        assert_eq!(
+            m.contact().unwrap().param_iter().get(b"expires"),
+            Some(&b"280297596632815"[..])
+        );
         assert_eq!(m.header("Expires").map(<[u8]>::len), Some(40));
     }
 
@@ -409,9 +496,15 @@ Content-Length: 0\n\n",
         let buf = crlf(b"SIP/2.0 503 Service Unavailable\nl: 0\n\n");
         assert!(SipMessage::parse(&buf).is_ok());
         let bad = crlf(b"SIP/2.0 5030 Service Unavailable\nl: 0\n\n");
-        assert_eq!(SipMessage::parse(&bad).unwrap_err(), SipError::BadStatusCode { offset: 8 });
+        assert_eq!(
+            SipMessage::parse(&bad).unwrap_err(),
+            SipError::BadStatusCode { offset: 8 }
+        );
         let bad = crlf(b"SIP/2.0 099 Too Low\nl: 0\n\n");
-        assert!(matches!(SipMessage::parse(&bad), Err(SipError::BadStatusCode { .. })));
+        assert!(matches!(
+            SipMessage::parse(&bad),
+            Err(SipError::BadStatusCode { .. })
+        ));
     }
 
     /// §3.1.2.8 Multiple Values in Single Value Required Fields (multi01): duplicates flagged.
@@ -426,9 +519,15 @@ From: sip:caller@example.net;tag=2923420123\nContent-Type: application/sdp\nl: 0
         );
         let m = SipMessage::parse(&buf).unwrap();
         let q = m.quirks();
-        assert!(q.contains(Quirks::DUPLICATE_CALL_ID | Quirks::DUPLICATE_CSEQ | Quirks::DUPLICATE_FROM_TO));
+        assert!(q.contains(
+            Quirks::DUPLICATE_CALL_ID | Quirks::DUPLICATE_CSEQ | Quirks::DUPLICATE_FROM_TO
+        ));
         assert!(q.contains(Quirks::DUPLICATE_CONTENT_LENGTH));
-        assert_eq!(m.call_id(), Some(&b"multi01.98asdh@192.0.2.1"[..]), "first wins");
+        assert_eq!(
+            m.call_id(),
+            Some(&b"multi01.98asdh@192.0.2.1"[..]),
+            "first wins"
+        );
         assert_eq!(m.cseq().unwrap().seq, 5);
         assert_eq!(m.content_length(), Some(0));
         assert_eq!(m.header_lines("call-id").count(), 2);
@@ -445,7 +544,10 @@ Call-ID: badvers.31417@c.example.com\nCSeq: 1 OPTIONS\nl: 0\n\n",
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(m.version(), b"SIP/7.0");
         assert!(m.quirks().contains(Quirks::UNUSUAL_VERSION));
-        assert!(!looks_like_sip(&buf), "only SIP/2.0 is recognised on unknown ports");
+        assert!(
+            !looks_like_sip(&buf),
+            "only SIP/2.0 is recognised on unknown ports"
+        );
         assert_eq!(m.from().unwrap().display, Some(&b"A. Bell"[..]));
     }
 
@@ -462,7 +564,11 @@ Accept: application/sdp\nCSeq: 3923239 OPTIONS\nl: 0\n\n",
         let m = SipMessage::parse(&buf).unwrap();
         assert_eq!(m.to().unwrap().uri, b"sip:t.watson@example.org");
         assert_eq!(m.from().unwrap().display, Some(&b"Bell, Alexander"[..]));
-        assert_eq!(m.headers("From").count(), 1, "comma inside quotes does not split");
+        assert_eq!(
+            m.headers("From").count(),
+            1,
+            "comma inside quotes does not split"
+        );
     }
 
     /// §3.1.2.11 Unterminated quoted string in display name (quotbal).
@@ -493,11 +599,20 @@ CSeq: 8 INVITE\nVia: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bKkdjuw39234\nConte
     /// §3.1.2.? Trailing whitespace and a request line with spaces in the URI (trws, lwsruri).
     #[test]
     fn start_line_whitespace() {
-        let m = SipMessage::parse(b"OPTIONS sip:remote-target@example.com SIP/2.0  \r\nl: 0\r\n\r\n").unwrap();
+        let m =
+            SipMessage::parse(b"OPTIONS sip:remote-target@example.com SIP/2.0  \r\nl: 0\r\n\r\n")
+                .unwrap();
         assert_eq!(m.version(), b"SIP/2.0");
-        let m = SipMessage::parse(b"INVITE sip:user@example.com; lr SIP/2.0\r\nl: 0\r\n\r\n").unwrap();
+        let m =
+            SipMessage::parse(b"INVITE sip:user@example.com; lr SIP/2.0\r\nl: 0\r\n\r\n").unwrap();
         assert_eq!(m.request_uri(), Some(&b"sip:user@example.com; lr"[..]));
-        assert!(matches!(SipMessage::parse(b"INVITE SIP/2.0\r\n\r\n"), Err(SipError::BadRequestLine { .. })));
-        assert!(matches!(SipMessage::parse(b"INVITE sip:x SIP/2\r\n\r\n"), Err(SipError::BadVersion { .. })));
+        assert!(matches!(
+            SipMessage::parse(b"INVITE SIP/2.0\r\n\r\n"),
+            Err(SipError::BadRequestLine { .. })
+        ));
+        assert!(matches!(
+            SipMessage::parse(b"INVITE sip:x SIP/2\r\n\r\n"),
+            Err(SipError::BadVersion { .. })
+        ));
     }
 }

@@ -307,7 +307,12 @@ impl Framer {
             return None;
         };
         let Some(cl) = content_length(rest.get(..hdr_end).unwrap_or_default()) else {
-            out.message(rest.get(..body).unwrap_or_default(), true);
+            let head = rest.get(..body).unwrap_or_default();
+            if body > out.cfg.max_message_bytes {
+                out.malformed(head, StreamError::TooLarge);
+            } else {
+                out.message(head, true);
+            }
             return Some(body);
         };
         let total = body.saturating_add(cl);

@@ -36,9 +36,12 @@ pub mod websocket;
 
 #[cfg(test)]
 mod test_util;
+// Tests may unwrap: a panic is a failure report there.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests_corpus;
 
 use sctp::SctpState;

@@ -290,6 +290,8 @@ fn complete_run(frags: &[Frag]) -> Option<(usize, usize)> {
 fn emit(msg: &[u8], ppid: u32, out: &mut Out<'_>) {
     if !SIP_PPIDS.contains(&ppid) {
         out.stats.sctp_non_sip_chunks += 1;
+    } else if msg.len() > out.cfg.max_message_bytes {
+        out.malformed(msg, StreamError::TooLarge);
     } else if starts_like_sip(msg) == Start::Sip {
         out.message(msg, false);
     } else if ppid == 0 {

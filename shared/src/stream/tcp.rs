@@ -195,11 +195,10 @@ impl Half {
         let rel = |s: u32| s.wrapping_sub(next);
         let pos = self.held.partition_point(|h| rel(h.seq) <= rel(seq));
         // The same start already held with at least as many bytes: a duplicate.
-        if let Some(prev) = pos.checked_sub(1).and_then(|p| self.held.get(p)) {
-            if prev.seq == seq && prev.data.len() >= payload.len() {
-                out.stats.retransmitted_bytes += payload.len() as u64;
-                return;
-            }
+        let prev = pos.checked_sub(1).and_then(|p| self.held.get(p));
+        if prev.is_some_and(|p| p.seq == seq && p.data.len() >= payload.len()) {
+            out.stats.retransmitted_bytes += payload.len() as u64;
+            return;
         }
         if self.framer.is_non_sip() {
             return;

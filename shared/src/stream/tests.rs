@@ -120,8 +120,8 @@ fn retransmissions_exact_and_partial() {
         tcp_seg(f, 1, 100, ACKF, a),
         tcp_seg(f, 2, 100, ACKF, a),              // exact retransmission
         tcp_seg(f, 3, 100, ACKF, &forged[..350]), // partial overlap: 300 old + 50 new... but 310 differs
-        tcp_seg(f, 4, 100 + 300, ACKF, &b[..]),   // overlaps the 50 new bytes
-        tcp_seg(f, 5, 100 + 300, ACKF, &b[..]),   // exact again
+        tcp_seg(f, 4, 100 + 300, ACKF, b),        // overlaps the 50 new bytes
+        tcp_seg(f, 5, 100 + 300, ACKF, b),        // exact again
     ];
     let mut s = streams();
     let evs = run_tcp(&mut s, &segs);
@@ -839,7 +839,7 @@ proptest! {
                 let mask = masked.then(|| (rng(&mut st) as u32).to_be_bytes());
                 let opcode = if k == 0 { 1 } else { 0 };
                 bytes.extend(ws_frame(k + 1 == parts.len(), opcode, mask, &msg[o..o + n]));
-                if rng(&mut st) % 4 == 0 {
+                if rng(&mut st).is_multiple_of(4) {
                     bytes.extend(ws_frame(true, 9, mask, b"ping"));
                 }
             }

@@ -280,6 +280,7 @@ fn emit(msg: &[u8], out: &mut Out<'_>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -145,6 +145,7 @@ pub fn by_static_pt(pt: u8) -> CodecLookup {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -258,6 +258,7 @@ pub fn mos_for_interval(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -21,6 +21,7 @@ pub mod rtcp;
 pub mod rtt;
 pub mod stats;
 pub mod tshark;
+pub mod vq_report;
 pub mod xr;
 
 pub use packet::{RtpError, RtpPacket, looks_like_rtp};

@@ -176,6 +176,7 @@ pub fn looks_like_rtp(buf: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -442,13 +442,14 @@ pub fn looks_like_rtcp(buf: &[u8]) -> bool {
             b0 >> 6 == 2
                 && (packet_type::SR..=packet_type::XR).contains(pt)
                 && 4 * (words + 1) <= buf.len()
-                && buf.len() % 4 == 0
+                && buf.len() & 3 == 0
         }
         _ => false,
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::super::xr::{VoipMetrics, XrBlock};
     use super::*;

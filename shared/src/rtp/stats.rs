@@ -275,9 +275,7 @@ impl StreamStats {
         }
         self.prev_ts = ts;
         if let Some(j) = self.jitter.jitter_ms() {
-            if j > self.interval.max_jitter_ms {
-                self.interval.max_jitter_ms = j;
-            }
+            self.interval.max_jitter_ms = self.interval.max_jitter_ms.max(j);
         }
 
         // Jitter-buffer models on the unwrapped media time.
@@ -497,5 +495,179 @@ impl StreamStats {
     /// tshark's payload column (dynamic names from `rtpmap_name`).
     pub fn payload_names<'n>(&self, rtpmap_name: impl Fn(u8) -> Option<&'n str>) -> String {
         self.tshark.payload_names(rtpmap_name)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::super::codec::{CodecLookup, G711_PLC, by_static_pt};
+    use super::super::emodel::{NoMos, mos_for_interval, mos_for_stream};
+    use super::*;
+
+    fn rtp(pt: u8, seq: u16, ts: u32, ssrc: u32, marker: bool) -> Vec<u8> {
+        let mut b = vec![0x80, (u8::from(marker) << 7) | pt];
+        b.extend_from_slice(&seq.to_be_bytes());
+        b.extend_from_slice(&ts.to_be_bytes());
+        b.extend_from_slice(&ssrc.to_be_bytes());
+        b.extend_from_slice(&[0xd5; 160]);
+        b
+    }
+
+    fn feed(s: &mut StreamStats, t_ns: u64, pt: u8, seq: u16, ts: u32, marker: bool) {
+        let b = rtp(pt, seq, ts, 0x1234, marker);
+        s.on_packet(t_ns, &RtpPacket::new_checked(&b).unwrap());
+    }
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn clean_stream_wrapping_sequence() {
+        let mut s = StreamStats::new();
+        for i in 0..100u32 {
+            let seq = (65500 + i) as u16;
+            feed(
+                &mut s,
+                1_000_000 * MS + u64::from(i) * 20 * MS,
+                0,
+                seq,
+                160 * i,
+                i == 0,
+            );
+        }
+        assert_eq!(s.packets(), 100);
+        assert_eq!(s.expected(), 100);
+        assert_eq!(
+            (s.rfc3550_expected(), s.rfc3550_received(), s.rfc3550_lost()),
+            (99, 99, 0)
+        );
+        assert_eq!(s.rfc3550().ext_max_seq(), 65536 + 63);
+        assert_eq!((s.duplicates(), s.late(), s.markers()), (0, 0, 1));
+        assert_eq!(s.jitter_ms(), Some(0.0));
+        let row = s.tshark().row();
+        assert_eq!((row.lost, row.problem, row.sequence_errors), (0, false, 0));
+        assert_eq!(s.jitter_buffer_fixed().discarded, 0);
+        let q = mos_for_stream(&s, by_static_pt(0), None).unwrap();
+        assert_eq!(q.ppl, 0.0);
+        assert_eq!(q.burst_r, 1.0);
+        // d = 60 ms jitter buffer + 20 ms packetization: R = 93.2 − 0.024·80.
+        assert!((q.r - (93.2 - 0.024 * 80.0)).abs() < 1e-9, "{}", q.r);
+    }
+
+    #[test]
+    fn loss_duplicates_reordering_and_bursts() {
+        let mut s = StreamStats::new();
+        let mut t = 0u64;
+        let mut order: Vec<u16> = (0..200)
+            .filter(|i| !(50..55).contains(i) && *i != 120)
+            .collect();
+        // Swap 150 and 151, and duplicate 160.
+        let k = order.iter().position(|&x| x == 150).unwrap();
+        order.swap(k, k + 1);
+        let k = order.iter().position(|&x| x == 160).unwrap();
+        order.insert(k + 1, 160);
+        for seq in order {
+            t += 20 * MS;
+            feed(&mut s, t, 8, 1000 + seq, 160 * u32::from(seq), false);
+        }
+        assert_eq!(s.duplicates(), 1);
+        assert_eq!(s.late(), 1);
+        assert_eq!(s.loss_runs().runs, 3); // 50..55, 120, and the hole 150 left until filled
+        assert_eq!(s.loss_runs().lost(), 6);
+        assert_eq!(s.expected(), 200);
+        assert_eq!(s.rfc3550_lost(), 5); // the first packet is outside RFC A.1's count; dup −1
+        let q = mos_for_stream(&s, CodecLookup::Voice(G711_PLC), Some(100.0)).unwrap();
+        assert!((q.ppl - 3.0).abs() < 1e-9, "{}", q.ppl);
+        assert!(q.burst_r >= 1.0);
+        assert!(q.mos < 4.3 && q.mos > 3.0, "{}", q.mos);
+    }
+
+    #[test]
+    fn timestamp_jump_marker_and_payload_change() {
+        let mut s = StreamStats::new();
+        for i in 0..40u32 {
+            let ts = 160 * i + if i >= 20 { 80_000 } else { 0 };
+            let pt = if i >= 30 { 8 } else { 0 };
+            feed(&mut s, u64::from(i) * 20 * MS, pt, i as u16, ts, i == 0);
+        }
+        assert_eq!(s.timestamp_jumps(), 1);
+        assert_eq!(s.payload_type_changes(), 1);
+        assert_eq!(s.markers(), 1);
+        // tshark's view: the +10 s jump shows as 625 ms max jitter.
+        assert!((s.tshark().row().max_jitter_ms - 625.0).abs() < 1e-9);
+        // The jitter buffer re-synchronises on the discontinuity instead of discarding.
+        assert_eq!(s.jitter_buffer_fixed().resyncs, 1);
+        assert_eq!(s.payload_names(|_| None), "g711U, g711A");
+    }
+
+    #[test]
+    fn telephone_event_and_unknown_clock() {
+        let mut s = StreamStats::new();
+        s.set_rtpmap(101, "telephone-event", 8000);
+        assert_eq!(s.clock_for(101), PtClock::TelephoneEvent);
+        assert_eq!(s.clock_for(102), PtClock::Unknown);
+        s.set_rtpmap(102, "AMR-WB", 0);
+        assert_eq!(s.clock_for(102), PtClock::Rate(16000));
+        s.set_rtpmap(103, "opus", 48000);
+        assert_eq!(s.clock_for(103), PtClock::Rate(48000));
+        for i in 0..12u32 {
+            feed(&mut s, u64::from(i) * 20 * MS, 101, i as u16, 5000, i == 0);
+        }
+        assert_eq!(s.jitter_ms(), None);
+        assert_eq!(s.telephone_event_packets(), 12);
+        assert_eq!(
+            mos_for_stream(&s, by_static_pt(0), None),
+            Err(NoMos::NotVoice)
+        );
+        let row = s.tshark().row();
+        assert_eq!((row.min_jitter_ms, row.max_jitter_ms), (-1.0, 0.0));
+
+        let mut few = StreamStats::new();
+        feed(&mut few, 0, 0, 1, 0, false);
+        assert_eq!(
+            mos_for_stream(&few, by_static_pt(0), None),
+            Err(NoMos::TooFewPackets(1))
+        );
+        assert_eq!(
+            mos_for_stream(&few, by_static_pt(96), None),
+            Err(NoMos::UnknownCodec)
+        );
+    }
+
+    #[test]
+    fn ten_second_intervals() {
+        let mut s = StreamStats::new();
+        // 35 s at 50 pps, 10 packets lost in the second window.
+        for i in 0..1750u32 {
+            if (700..710).contains(&i) {
+                continue;
+            }
+            feed(&mut s, u64::from(i) * 20 * MS, 0, i as u16, 160 * i, false);
+        }
+        let w: Vec<IntervalStats> = std::iter::from_fn(|| s.pop_interval()).collect();
+        assert_eq!(w.len(), 3);
+        assert_eq!((w[0].received, w[0].expected, w[0].lost), (500, 500, 0));
+        assert_eq!(
+            (w[1].received, w[1].expected, w[1].lost, w[1].loss_runs),
+            (490, 500, 10, 1)
+        );
+        assert_eq!(w[1].start, INTERVAL_NS);
+        assert_eq!(w[2].lost, 0);
+        let q0 = mos_for_interval(&w[0], &G711_PLC, 80.0).unwrap();
+        let q1 = mos_for_interval(&w[1], &G711_PLC, 80.0).unwrap();
+        assert!(q1.mos < q0.mos);
+        assert!((q1.ppl - 2.0).abs() < 1e-9);
+        assert!(q1.burst_r > 1.0); // one run of 10
+        assert_eq!(s.current_interval().received, 250);
+    }
+
+    #[test]
+    fn size_is_fixed() {
+        // Reported by the bench as well; keep an eye on growth.
+        assert!(
+            core::mem::size_of::<StreamStats>() <= 1536,
+            "{}",
+            core::mem::size_of::<StreamStats>()
+        );
     }
 }

@@ -5,6 +5,8 @@
 //!
 //! The pcap/Ethernet/IPv4/IPv6/UDP reader here is a minimal test-only one.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use super::stats::StreamStats;
 use super::tshark::RowIdentity;
 use super::{RtpPacket, looks_like_rtp};

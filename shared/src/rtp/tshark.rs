@@ -269,10 +269,9 @@ impl TsharkStats {
         }
 
         // Wrap counting against the start sequence number (the 4.0 `under` heuristic).
-        if seq < self.start_seq_nr && in_time_sequence && !self.under {
-            self.seq_cycles += 1;
-            self.under = true;
-        } else if seq == 0 && self.stop_seq_nr == 65535 && in_time_sequence && !self.under {
+        // (first wrap below the start number, or 65535 -> 0 right after the start).
+        let wrapped = seq < self.start_seq_nr || (seq == 0 && self.stop_seq_nr == 65535);
+        if wrapped && in_time_sequence && !self.under {
             self.seq_cycles += 1;
             self.under = true;
         } else if seq > self.start_seq_nr && in_time_sequence && self.under {
@@ -280,9 +279,8 @@ impl TsharkStats {
         }
 
         // Sequence check against the last in-order number (32-bit unsigned as in C).
-        if in_time_sequence && self.seq_num + 1 == seq {
-            self.seq_num = seq;
-        } else if in_time_sequence && self.seq_num == 65535 && seq == 0 {
+        // In order, or the 65535 -> 0 step (C compares 32-bit values, so +1 never wraps).
+        if in_time_sequence && (self.seq_num + 1 == seq || (self.seq_num == 65535 && seq == 0)) {
             self.seq_num = seq;
         } else if in_time_sequence
             && (self.seq_num + 1 < seq || self.seq_num.wrapping_sub(seq) > 0xFF00)

@@ -294,7 +294,7 @@ impl Framer {
         let from = self.scan_from.min(rest.len());
         let found = rest
             .get(from..)
-            .and_then(header_end)
+            .and_then(blank_line)
             .map(|(h, b)| (h + from, b + from));
         let Some((hdr_end, body)) = found else {
             if rest.len() > MAX_HEADER_BYTES {
@@ -330,7 +330,8 @@ impl Framer {
             }
             None => {
                 self.wait_for = total;
-                self.scan_from = hdr_end;
+                // Resume just before the blank line so the next search finds it again.
+                self.scan_from = hdr_end.saturating_sub(3);
                 None
             }
         }
@@ -559,4 +560,20 @@ mod tests {
         );
         assert!(header_value(head, b"host").is_none());
     }
+}
+
+/// The first empty line in `buf` (CRLF CRLF, LF LF or LF CRLF) as (end of headers, start of
+/// body). Unlike `sip::frame::header_end` it does not need the start line, so the framer can
+/// resume the search near the end of what it already scanned when headers arrive in pieces.
+fn blank_line(buf: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(b'\n', buf.get(i..)?) {
+        let nl = i + p;
+        match (buf.get(nl + 1), buf.get(nl + 2)) {
+            (Some(b'\n'), _) => return Some((nl + 1, nl + 2)),
+            (Some(b'\r'), Some(b'\n')) => return Some((nl + 1, nl + 3)),
+            _ => i = nl + 1,
+        }
+    }
+    None
 }

@@ -77,7 +77,7 @@ pub struct Leg {
     pub from_tag: Option<String>,
     pub to_uri: String,
     pub to_user: String,
-    /// Every distinct To-tag seen in responses to the initial INVITE (several = forking).
+    /// Every distinct To-tag in responses (101-699) to the initial INVITE (several = forking).
     pub to_tags: Vec<String>,
     pub first_ts: Nanos,
     pub last_ts: Nanos,
@@ -267,7 +267,7 @@ impl Leg {
             return;
         }
         if let Some(tag) = &m.to_tag {
-            if (101..300).contains(&status) && !self.to_tags.contains(tag) {
+            if status > 100 && !self.to_tags.contains(tag) {
                 self.to_tags.push(tag.clone());
             }
         }

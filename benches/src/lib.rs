@@ -20,12 +20,24 @@ pub struct Spec {
 impl Spec {
     /// 2,000 G.711 calls, 500 concurrent, ~11.9 M packets, 1 % loss (DESIGN.md budgets).
     pub fn design() -> Self {
-        Self { calls: 2000, concurrent: 500, call_seconds: 60, loss_ppm: 10_000, seed: 42 }
+        Self {
+            calls: 2000,
+            concurrent: 500,
+            call_seconds: 60,
+            loss_ppm: 10_000,
+            seed: 42,
+        }
     }
 
     /// A small version for criterion: same shape, fewer calls and seconds.
     pub fn small() -> Self {
-        Self { calls: 100, concurrent: 50, call_seconds: 20, loss_ppm: 10_000, seed: 42 }
+        Self {
+            calls: 100,
+            concurrent: 50,
+            call_seconds: 20,
+            loss_ppm: 10_000,
+            seed: 42,
+        }
     }
 }
 
@@ -43,7 +55,10 @@ const TICK_US: u64 = 20_000;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as u32
     }
 }
@@ -63,7 +78,8 @@ pub fn write_capture(mut w: impl Write, spec: &Spec) -> io::Result<Written> {
     while t <= end_us {
         tick_pkts.clear();
         // Calls whose lifetime overlaps this tick.
-        let first = (t.saturating_sub(u64::from(spec.call_seconds) * 1_000_000 + 1_000_000)) / spacing_us.max(1);
+        let first = (t.saturating_sub(u64::from(spec.call_seconds) * 1_000_000 + 1_000_000))
+            / spacing_us.max(1);
         let last = (t / spacing_us.max(1)).min(u64::from(spec.calls.saturating_sub(1)));
         for c in first..=last {
             let start = c * spacing_us;
@@ -75,8 +91,15 @@ pub fn write_capture(mut w: impl Write, spec: &Spec) -> io::Result<Written> {
             // Signalling at fixed offsets from the call's start.
             for (at, msg) in sip_schedule(call, spec) {
                 if at >= rel && at < rel + TICK_US {
-                    let (src, dst) = if msg.from_caller { (caller_ip(call), callee_ip(call)) } else { (callee_ip(call), caller_ip(call)) };
-                    tick_pkts.push((T0_US + start + at, udp_frame(&mut frame, src, 5060, dst, 5060, &msg.bytes)));
+                    let (src, dst) = if msg.from_caller {
+                        (caller_ip(call), callee_ip(call))
+                    } else {
+                        (callee_ip(call), caller_ip(call))
+                    };
+                    tick_pkts.push((
+                        T0_US + start + at,
+                        udp_frame(&mut frame, src, 5060, dst, 5060, &msg.bytes),
+                    ));
                     out.sip_messages += 1;
                 }
             }
@@ -90,11 +113,25 @@ pub fn write_capture(mut w: impl Write, spec: &Spec) -> io::Result<Written> {
                     }
                     let jitter = u64::from(rng.next() % 2000);
                     let (src, sport, dst, dport) = if dir == 0 {
-                        (caller_ip(call), 20_000 + (call % 20_000) as u16 * 2, callee_ip(call), 40_000)
+                        (
+                            caller_ip(call),
+                            20_000 + (call % 20_000) as u16 * 2,
+                            callee_ip(call),
+                            40_000,
+                        )
                     } else {
-                        (callee_ip(call), 40_000, caller_ip(call), 20_000 + (call % 20_000) as u16 * 2)
+                        (
+                            callee_ip(call),
+                            40_000,
+                            caller_ip(call),
+                            20_000 + (call % 20_000) as u16 * 2,
+                        )
                     };
-                    let rtp = rtp_packet(n as u16, (n as u32).wrapping_mul(160), 0x1000_0000 + call * 2 + dir);
+                    let rtp = rtp_packet(
+                        n as u16,
+                        (n as u32).wrapping_mul(160),
+                        0x1000_0000 + call * 2 + dir,
+                    );
                     let ts = T0_US + start + rel + (c % 500) * 20 + u64::from(dir) * 7 + jitter;
                     tick_pkts.push((ts, udp_frame(&mut frame, src, sport, dst, dport, &rtp)));
                     out.rtp_packets += 1;
@@ -122,10 +159,18 @@ fn sip_schedule(call: u32, spec: &Spec) -> Vec<(u64, Sip)> {
     let b = ip_str(callee_ip(call));
     let id = format!("bench-{call}@{a}");
     let aport = 20_000 + (call % 20_000) * 2;
-    let sdp = |ip: &str, port: u32| format!("v=0\r\no=- {call} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n");
+    let sdp = |ip: &str, port: u32| {
+        format!(
+            "v=0\r\no=- {call} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
+        )
+    };
     let msg = |first: &str, cseq: &str, to_tag: bool, body: &str| {
         let tag = if to_tag { ";tag=callee" } else { "" };
-        let ct = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+        let ct = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        };
         format!(
             "{first}\r\nVia: SIP/2.0/UDP {a}:5060;branch=z9hG4bK{call}x{cseq_n}\r\nFrom: <sip:+1555{call:07}@{a}>;tag=caller\r\nTo: <sip:+1666{call:07}@{b}>{tag}\r\nCall-ID: {id}\r\nCSeq: {cseq}\r\nContact: <sip:u@{a}:5060>\r\nMax-Forwards: 70\r\n{ct}Content-Length: {}\r\n\r\n{body}",
             body.len(),
@@ -136,13 +181,60 @@ fn sip_schedule(call: u32, spec: &Spec) -> Vec<(u64, Sip)> {
     let uri = format!("sip:+1666{call:07}@{b}");
     let end = 1_000_000 + u64::from(spec.call_seconds) * 1_000_000;
     vec![
-        (0, Sip { from_caller: true, bytes: msg(&format!("INVITE {uri} SIP/2.0"), "1 INVITE", false, &sdp(&a, aport)) }),
-        (2_000, Sip { from_caller: false, bytes: msg("SIP/2.0 100 Trying", "1 INVITE", false, "") }),
-        (100_000, Sip { from_caller: false, bytes: msg("SIP/2.0 180 Ringing", "1 INVITE", true, "") }),
-        (900_000, Sip { from_caller: false, bytes: msg("SIP/2.0 200 OK", "1 INVITE", true, &sdp(&b, 40_000)) }),
-        (902_000, Sip { from_caller: true, bytes: msg(&format!("ACK {uri} SIP/2.0"), "1 ACK", true, "") }),
-        (end + 20_000, Sip { from_caller: true, bytes: msg(&format!("BYE {uri} SIP/2.0"), "2 BYE", true, "") }),
-        (end + 22_000, Sip { from_caller: false, bytes: msg("SIP/2.0 200 OK", "2 BYE", true, "") }),
+        (
+            0,
+            Sip {
+                from_caller: true,
+                bytes: msg(
+                    &format!("INVITE {uri} SIP/2.0"),
+                    "1 INVITE",
+                    false,
+                    &sdp(&a, aport),
+                ),
+            },
+        ),
+        (
+            2_000,
+            Sip {
+                from_caller: false,
+                bytes: msg("SIP/2.0 100 Trying", "1 INVITE", false, ""),
+            },
+        ),
+        (
+            100_000,
+            Sip {
+                from_caller: false,
+                bytes: msg("SIP/2.0 180 Ringing", "1 INVITE", true, ""),
+            },
+        ),
+        (
+            900_000,
+            Sip {
+                from_caller: false,
+                bytes: msg("SIP/2.0 200 OK", "1 INVITE", true, &sdp(&b, 40_000)),
+            },
+        ),
+        (
+            902_000,
+            Sip {
+                from_caller: true,
+                bytes: msg(&format!("ACK {uri} SIP/2.0"), "1 ACK", true, ""),
+            },
+        ),
+        (
+            end + 20_000,
+            Sip {
+                from_caller: true,
+                bytes: msg(&format!("BYE {uri} SIP/2.0"), "2 BYE", true, ""),
+            },
+        ),
+        (
+            end + 22_000,
+            Sip {
+                from_caller: false,
+                bytes: msg("SIP/2.0 200 OK", "2 BYE", true, ""),
+            },
+        ),
     ]
 }
 
@@ -168,7 +260,14 @@ fn rtp_packet(seq: u16, ts: u32, ssrc: u32) -> Vec<u8> {
     p
 }
 
-fn udp_frame(buf: &mut Vec<u8>, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
+fn udp_frame(
+    buf: &mut Vec<u8>,
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    payload: &[u8],
+) -> Vec<u8> {
     buf.clear();
     buf.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
     let total = 20 + 8 + payload.len();
@@ -179,7 +278,10 @@ fn udp_frame(buf: &mut Vec<u8>, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u
     ip[9] = 17;
     ip[12..16].copy_from_slice(&src);
     ip[16..20].copy_from_slice(&dst);
-    let mut sum: u32 = ip.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], c[1]]))).sum();
+    let mut sum: u32 = ip
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
     }

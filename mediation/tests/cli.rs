@@ -5,7 +5,10 @@ use common::pcaps_dir;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_callscope-mediation")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_callscope-mediation"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn pcap(name: &str) -> String {
@@ -14,18 +17,47 @@ fn pcap(name: &str) -> String {
 
 #[test]
 fn json_has_the_documented_schema() {
-    let out = run(&["analyze", "--format", "json", "--messages", &pcap("tcp_framing.pcap")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--messages",
+        &pcap("tcp_framing.pcap"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for k in ["packets", "sip_messages", "malformed", "calls", "streams"] {
         assert!(v["summary"][k].is_u64(), "summary.{k}");
     }
     let call = &v["calls"][0];
-    for k in ["call_ids", "from", "to", "start", "end", "state", "final_status", "legs", "streams"] {
+    for k in [
+        "call_ids",
+        "from",
+        "to",
+        "start",
+        "end",
+        "state",
+        "final_status",
+        "legs",
+        "streams",
+    ] {
         assert!(!call[k].is_null(), "calls[0].{k}");
     }
     let m = &v["messages"][0];
-    for k in ["ts", "src", "dst", "transport", "call_id", "method", "status", "cseq"] {
+    for k in [
+        "ts",
+        "src",
+        "dst",
+        "transport",
+        "call_id",
+        "method",
+        "status",
+        "cseq",
+    ] {
         assert!(m.get(k).is_some(), "messages[0].{k}");
     }
     assert_eq!(m["method"], "INVITE");
@@ -34,7 +66,13 @@ fn json_has_the_documented_schema() {
     assert_eq!(m["transport"], "tcp");
     assert_eq!(m["cseq"], "1 INVITE");
     // Exactly one JSON document on stdout.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end()
+            .lines()
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -51,21 +89,36 @@ fn table_lists_calls_and_totals() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("START"), "{text}");
-    assert!(text.contains("b2b-leg-1@10.1.0.1 + b2b-leg-2@10.1.0.2 + b2b-leg-3@10.1.0.3"), "{text}");
+    assert!(
+        text.contains("b2b-leg-1@10.1.0.1 + b2b-leg-2@10.1.0.2 + b2b-leg-3@10.1.0.3"),
+        "{text}"
+    );
     assert!(text.contains("completed"));
     assert!(text.contains(" 2 calls,"), "{text}");
 }
 
 #[test]
 fn ladder_of_one_call() {
-    let out = run(&["analyze", "--call", "fork-call-1@203.0.113.10", &pcap("tcp_framing.pcap")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "analyze",
+        "--call",
+        "fork-call-1@203.0.113.10",
+        &pcap("tcp_framing.pcap"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("203.0.113.10:5060"), "{text}");
     assert!(text.contains("INVITE (SDP)"), "{text}");
     assert!(text.contains("-->") || text.contains(">"), "{text}");
     assert!(text.contains("<-"), "responses point back: {text}");
-    assert!(text.contains("m=audio 40012 RTP/AVP"), "SDP media lines shown: {text}");
+    assert!(
+        text.contains("m=audio 40012 RTP/AVP"),
+        "SDP media lines shown: {text}"
+    );
 }
 
 #[test]
@@ -80,7 +133,10 @@ fn missing_file_is_a_clear_error() {
     let out = run(&["analyze", "/nonexistent/x.pcap"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot open capture '/nonexistent/x.pcap'"), "{err}");
+    assert!(
+        err.contains("cannot open capture '/nonexistent/x.pcap'"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
 }
 
@@ -117,7 +173,13 @@ fn truncated_file_is_analysed_up_to_the_cut() {
 
 #[test]
 fn several_files_merge_by_time() {
-    let out = run(&["analyze", "--format", "json", &pcap("ws_sctp.pcap"), &pcap("tcp_framing.pcap")]);
+    let out = run(&[
+        "analyze",
+        "--format",
+        "json",
+        &pcap("ws_sctp.pcap"),
+        &pcap("tcp_framing.pcap"),
+    ]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["calls"], 4);

@@ -20,7 +20,13 @@ fn tshark_messages(file: &str) -> PerFrame {
             labels.extend(c.split(',').filter(|s| !s.is_empty()).map(String::from));
         }
         labels.sort();
-        let mut ids: Vec<String> = cols.get(12).unwrap_or(&"").split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+        let mut ids: Vec<String> = cols
+            .get(12)
+            .unwrap_or(&"")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
         ids.sort();
         out.insert(frame, (labels, ids));
     }
@@ -57,20 +63,32 @@ fn check(file: &str, ours_only: &[u64], theirs_only: &[u64]) {
     let ours = our_messages(file);
     for (frame, t) in &theirs {
         if theirs_only.contains(frame) {
-            assert!(!ours.contains_key(frame), "{file}: frame {frame} now decoded; update the test");
+            assert!(
+                !ours.contains_key(frame),
+                "{file}: frame {frame} now decoded; update the test"
+            );
             continue;
         }
-        let o = ours.get(frame).unwrap_or_else(|| panic!("{file}: tshark has SIP in frame {frame} ({t:?}), we have none"));
+        let o = ours.get(frame).unwrap_or_else(|| {
+            panic!("{file}: tshark has SIP in frame {frame} ({t:?}), we have none")
+        });
         assert_eq!(o.0, t.0, "{file}: frame {frame} methods/statuses");
         assert_eq!(o.1, t.1, "{file}: frame {frame} Call-IDs");
     }
     for frame in ours.keys() {
         if !theirs.contains_key(frame) {
-            assert!(ours_only.contains(frame), "{file}: we report SIP in frame {frame} ({:?}) that tshark does not", ours[frame]);
+            assert!(
+                ours_only.contains(frame),
+                "{file}: we report SIP in frame {frame} ({:?}) that tshark does not",
+                ours[frame]
+            );
         }
     }
     for frame in ours_only {
-        assert!(ours.contains_key(frame), "{file}: expected our extra message in frame {frame}");
+        assert!(
+            ours.contains_key(frame),
+            "{file}: expected our extra message in frame {frame}"
+        );
     }
 }
 
@@ -150,7 +168,10 @@ fn ndpi_gre_pptp() {
 fn ndpi_sip_hello_keepalives_are_not_sip() {
     check("ndpi_sip_hello.pcapng", &[], &[]);
     let r = analyze(&corpus("ndpi_sip_hello.pcapng"));
-    assert_eq!(r.summary.malformed, 0, "5-byte keep-alives are not malformed SIP");
+    assert_eq!(
+        r.summary.malformed, 0,
+        "5-byte keep-alives are not malformed SIP"
+    );
 }
 
 #[test]
@@ -204,5 +225,9 @@ fn hep_captures_carry_no_plain_sip() {
 #[test]
 fn rtp_only_captures_have_no_sip() {
     check("sipp_g711a.pcap", &[], &[]);
-    check("ndpi_rtcp_multiple_pkts_in_the_same_datagram.pcap", &[], &[]);
+    check(
+        "ndpi_rtcp_multiple_pkts_in_the_same_datagram.pcap",
+        &[],
+        &[],
+    );
 }

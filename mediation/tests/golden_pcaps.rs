@@ -16,45 +16,99 @@ fn check(name: &str) -> callscope_shared::analysis::report::Report {
     let msgs = r.messages.as_ref().unwrap();
     let ours: Vec<(String, String, String)> = msgs
         .iter()
-        .map(|m| (label(m), m.call_id.clone().unwrap_or_default(), m.transport.as_str().to_owned()))
+        .map(|m| {
+            (
+                label(m),
+                m.call_id.clone().unwrap_or_default(),
+                m.transport.as_str().to_owned(),
+            )
+        })
         .collect();
     let theirs: Vec<(String, String, String)> = exp["messages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m[0].as_str().unwrap().into(), m[1].as_str().unwrap().into(), m[2].as_str().unwrap().into()))
+        .map(|m| {
+            (
+                m[0].as_str().unwrap().into(),
+                m[1].as_str().unwrap().into(),
+                m[2].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(ours, theirs, "{name}: messages in capture order");
-    assert_eq!(r.summary.sip_messages, exp["summary"]["sip_messages"].as_u64().unwrap());
-    assert_eq!(r.summary.malformed, 0, "{name}: malformed {:?}", r.malformed);
+    assert_eq!(
+        r.summary.sip_messages,
+        exp["summary"]["sip_messages"].as_u64().unwrap()
+    );
+    assert_eq!(
+        r.summary.malformed, 0,
+        "{name}: malformed {:?}",
+        r.malformed
+    );
 
     let calls = exp["calls"].as_array().unwrap();
-    assert_eq!(r.calls.len(), calls.len(), "{name}: calls {:#?}", r.calls.iter().map(|c| &c.call_ids).collect::<Vec<_>>());
+    assert_eq!(
+        r.calls.len(),
+        calls.len(),
+        "{name}: calls {:#?}",
+        r.calls.iter().map(|c| &c.call_ids).collect::<Vec<_>>()
+    );
     for (ours, exp) in r.calls.iter().zip(calls) {
-        let ids: Vec<&str> = exp["call_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let ids: Vec<&str> = exp["call_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert_eq!(ours.call_ids, ids, "{name}: legs of a call");
-        assert_eq!(serde_json::to_value(ours.state).unwrap(), exp["state"], "{name}: state of {ids:?}");
-        assert_eq!(ours.final_status, exp["final_status"].as_u64().map(|v| v as u16), "{name}: final status of {ids:?}");
+        assert_eq!(
+            serde_json::to_value(ours.state).unwrap(),
+            exp["state"],
+            "{name}: state of {ids:?}"
+        );
+        assert_eq!(
+            ours.final_status,
+            exp["final_status"].as_u64().map(|v| v as u16),
+            "{name}: final status of {ids:?}"
+        );
         let forks: Vec<u64> = ours.legs.iter().map(|l| l.forks as u64).collect();
-        let exp_forks: Vec<u64> = exp["forks"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        let exp_forks: Vec<u64> = exp["forks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
         assert_eq!(forks, exp_forks, "{name}: forks per leg of {ids:?}");
     }
     let other: Vec<&str> = r.other.iter().map(|o| o.call_id.as_str()).collect();
-    let exp_other: Vec<&str> = exp["other"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let exp_other: Vec<&str> = exp["other"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(other, exp_other, "{name}: non-call Call-IDs");
 
     for s in exp["streams"].as_array().unwrap() {
         let found = r
             .streams
             .iter()
-            .find(|x| x.src.to_string() == s["src"].as_str().unwrap() && x.dst.to_string() == s["dst"].as_str().unwrap())
+            .find(|x| {
+                x.src.to_string() == s["src"].as_str().unwrap()
+                    && x.dst.to_string() == s["dst"].as_str().unwrap()
+            })
             .unwrap_or_else(|| panic!("{name}: stream {s} not found"));
         assert_eq!(found.ssrc, s["ssrc"].as_str().unwrap());
         assert_eq!(found.packets, s["packets"].as_u64().unwrap());
         assert_eq!(found.lost, s["lost"].as_i64().unwrap());
         assert_eq!(found.call_id.as_deref(), s["call_id"].as_str());
     }
-    assert_eq!(r.streams.len(), exp["streams"].as_array().unwrap().len(), "{name}: stream count");
+    assert_eq!(
+        r.streams.len(),
+        exp["streams"].as_array().unwrap().len(),
+        "{name}: stream count"
+    );
     r
 }
 
@@ -65,7 +119,10 @@ fn check(name: &str) -> callscope_shared::analysis::report::Report {
 fn encapsulation_zoo() {
     let r = check("encap_zoo.pcapng");
     // Fragments: the INVITE completes on the last frame of its fragments.
-    assert!(r.summary.ignored.values().sum::<u64>() > 0, "held fragments are counted");
+    assert!(
+        r.summary.ignored.values().sum::<u64>() > 0,
+        "held fragments are counted"
+    );
 }
 
 /// Big-endian pcap: an INVITE over three TCP segments, out of order and retransmitted; 100 and
@@ -75,7 +132,10 @@ fn tcp_framing_and_forking() {
     let r = check("tcp_framing.pcap");
     let fork = &r.calls[1];
     assert_eq!(fork.legs[0].forks, 2);
-    assert_eq!(fork.legs[0].retransmissions, 0, "a second fork's 200 OK is not a retransmission");
+    assert_eq!(
+        fork.legs[0].retransmissions, 0,
+        "a second fork's 200 OK is not a retransmission"
+    );
 }
 
 /// Nanosecond pcap: SIP over WebSocket on port 8080 (masked client frames, a fragmented
@@ -85,7 +145,11 @@ fn websocket_and_sctp() {
     let r = check("ws_sctp.pcap");
     let first = &r.messages.as_ref().unwrap()[0];
     // Each frame's time has 123 ns added per frame: a microsecond reader would lose them.
-    assert!(first.ts.ends_with("615Z"), "nanosecond timestamps kept: {}", first.ts);
+    assert!(
+        first.ts.ends_with("615Z"),
+        "nanosecond timestamps kept: {}",
+        first.ts
+    );
 }
 
 /// Three-leg B2BUA chain linked by Session-ID, RTP on every leg, loss only on the last leg;
@@ -95,10 +159,24 @@ fn b2bua_chains() {
     let r = check("b2bua_chain.pcap");
     let chain = &r.calls[0];
     assert_eq!(chain.legs.len(), 3);
-    assert!(matches!(chain.legs[1].link, callscope_shared::calls::LinkReason::Header(ref h, _) if h == "session-id"));
-    assert!(matches!(chain.legs[1].link, callscope_shared::calls::LinkReason::Header(_, _)));
-    let lossy: Vec<usize> = chain.legs.iter().enumerate().filter(|(_, l)| l.streams.iter().any(|&s| r.streams[s].lost > 0)).map(|(i, _)| i).collect();
+    assert!(
+        matches!(chain.legs[1].link, callscope_shared::calls::LinkReason::Header(ref h, _) if h == "session-id")
+    );
+    assert!(matches!(
+        chain.legs[1].link,
+        callscope_shared::calls::LinkReason::Header(_, _)
+    ));
+    let lossy: Vec<usize> = chain
+        .legs
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.streams.iter().any(|&s| r.streams[s].lost > 0))
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(lossy, vec![2], "loss appears on the third leg only");
     let xcid = &r.calls[1];
-    assert_eq!(xcid.legs[1].link, callscope_shared::calls::LinkReason::Header("x-cid".into(), "x-in-1@10.2.0.1".into()));
+    assert_eq!(
+        xcid.legs[1].link,
+        callscope_shared::calls::LinkReason::Header("x-cid".into(), "x-in-1@10.2.0.1".into())
+    );
 }

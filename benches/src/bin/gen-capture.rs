@@ -11,9 +11,19 @@ fn main() -> std::io::Result<()> {
         eprintln!("usage: gen-capture [--small] FILE");
         std::process::exit(2);
     };
-    let spec = if small { callscope_benches::Spec::small() } else { callscope_benches::Spec::design() };
+    let spec = if small {
+        callscope_benches::Spec::small()
+    } else {
+        callscope_benches::Spec::design()
+    };
     let w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let n = callscope_benches::write_capture(w, &spec)?;
-    eprintln!("{path}: {} packets ({} RTP, {} SIP), {} MB", n.packets, n.rtp_packets, n.sip_messages, n.bytes / 1_000_000);
+    eprintln!(
+        "{path}: {} packets ({} RTP, {} SIP), {} MB",
+        n.packets,
+        n.rtp_packets,
+        n.sip_messages,
+        n.bytes / 1_000_000
+    );
     Ok(())
 }

@@ -17,21 +17,36 @@ pub struct Capture {
 pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Capture>> {
     let mut out = Vec::with_capacity(files.len());
     for path in files {
-        let map = MappedFile::open(path).with_context(|| format!("cannot open capture '{}'", path.display()))?;
-        CaptureReader::new(map.bytes()).with_context(|| format!("'{}' is not a readable capture", path.display()))?;
-        out.push(Capture { path: path.clone(), map });
+        let map = MappedFile::open(path)
+            .with_context(|| format!("cannot open capture '{}'", path.display()))?;
+        CaptureReader::new(map.bytes())
+            .with_context(|| format!("'{}' is not a readable capture", path.display()))?;
+        out.push(Capture {
+            path: path.clone(),
+            map,
+        });
     }
     Ok(out)
 }
 
 /// Feeds every frame of every capture to the analyzer in capture-time order. Returns warnings
 /// (a truncated file, say): the frames before the problem are analysed and the run succeeds.
-pub fn feed(captures: &[Capture], analyzer: &mut Analyzer, show_progress: bool) -> anyhow::Result<Vec<String>> {
+pub fn feed(
+    captures: &[Capture],
+    analyzer: &mut Analyzer,
+    show_progress: bool,
+) -> anyhow::Result<Vec<String>> {
     let mut warnings = Vec::new();
     let mut readers = Vec::with_capacity(captures.len());
     for c in captures {
-        let reader = CaptureReader::new(c.map.bytes()).with_context(|| format!("'{}' is not a readable capture", c.path.display()))?;
-        readers.push(Source { path: &c.path, reader, next: None, done: false });
+        let reader = CaptureReader::new(c.map.bytes())
+            .with_context(|| format!("'{}' is not a readable capture", c.path.display()))?;
+        readers.push(Source {
+            path: &c.path,
+            reader,
+            next: None,
+            done: false,
+        });
     }
     let total: usize = captures.iter().map(|c| c.map.bytes().len()).sum();
     let mut progress = Progress::new(show_progress, total);
@@ -44,7 +59,10 @@ pub fn feed(captures: &[Capture], analyzer: &mut Analyzer, show_progress: bool) 
                 match item {
                     Ok(frame) => analyzer.on_frame(&frame),
                     Err(e) => {
-                        warnings.push(format!("{}: {e}; the frames before it were analysed", src.path.display()));
+                        warnings.push(format!(
+                            "{}: {e}; the frames before it were analysed",
+                            src.path.display()
+                        ));
                         break;
                     }
                 }
@@ -61,7 +79,10 @@ pub fn feed(captures: &[Capture], analyzer: &mut Analyzer, show_progress: bool) 
             for s in readers.iter_mut() {
                 s.fill(&mut warnings);
             }
-            let next = readers.iter_mut().filter(|s| s.next.is_some()).min_by_key(|s| s.next.map_or(u64::MAX, |f| f.ts));
+            let next = readers
+                .iter_mut()
+                .filter(|s| s.next.is_some())
+                .min_by_key(|s| s.next.map_or(u64::MAX, |f| f.ts));
             let Some(src) = next else { break };
             if let Some(frame) = src.next.take() {
                 analyzer.on_frame(&frame);
@@ -92,7 +113,10 @@ impl Source<'_> {
         match self.reader.next() {
             Some(Ok(f)) => self.next = Some(f),
             Some(Err(e)) => {
-                warnings.push(format!("{}: {e}; the frames before it were analysed", self.path.display()));
+                warnings.push(format!(
+                    "{}: {e}; the frames before it were analysed",
+                    self.path.display()
+                ));
                 self.done = true;
             }
             None => self.done = true,
@@ -112,7 +136,13 @@ struct Progress {
 impl Progress {
     fn new(enabled: bool, total: usize) -> Self {
         let now = Instant::now();
-        Self { enabled, total, started: now, last: now, shown: false }
+        Self {
+            enabled,
+            total,
+            started: now,
+            last: now,
+            shown: false,
+        }
     }
 
     fn update(&mut self, offset: usize, frames: u64) {
@@ -121,8 +151,15 @@ impl Progress {
         }
         self.last = Instant::now();
         let secs = self.started.elapsed().as_secs_f64().max(1e-9);
-        let pct = if self.total == 0 { 100.0 } else { offset as f64 * 100.0 / self.total as f64 };
-        eprint!("\ranalyzing: {pct:5.1}%  {frames} frames  {:.2} M frames/s   ", frames as f64 / secs / 1e6);
+        let pct = if self.total == 0 {
+            100.0
+        } else {
+            offset as f64 * 100.0 / self.total as f64
+        };
+        eprint!(
+            "\ranalyzing: {pct:5.1}%  {frames} frames  {:.2} M frames/s   ",
+            frames as f64 / secs / 1e6
+        );
         self.shown = true;
     }
 

@@ -10,7 +10,11 @@ pub fn write(out: &mut impl Write, r: &Report, call: &CallRecord) -> io::Result<
     let Some(messages) = r.messages.as_ref() else {
         return writeln!(out, "(no messages kept)");
     };
-    let mut ids: Vec<usize> = call.legs.iter().flat_map(|l| l.messages.iter().copied()).collect();
+    let mut ids: Vec<usize> = call
+        .legs
+        .iter()
+        .flat_map(|l| l.messages.iter().copied())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     let msgs: Vec<_> = ids.iter().filter_map(|&i| messages.get(i)).collect();
@@ -22,9 +26,21 @@ pub fn write(out: &mut impl Write, r: &Report, call: &CallRecord) -> io::Result<
             }
         }
     }
-    writeln!(out, "Call {} -> {}  ({})", call.from, call.to, call.call_ids.join(" + "))?;
+    writeln!(
+        out,
+        "Call {} -> {}  ({})",
+        call.from,
+        call.to,
+        call.call_ids.join(" + ")
+    )?;
     for leg in &call.legs {
-        writeln!(out, "  leg {}: {} ({})", leg.call_id, super::table::serde_plain(&leg.state), serde_json::to_string(&leg.link).unwrap_or_default())?;
+        writeln!(
+            out,
+            "  leg {}: {} ({})",
+            leg.call_id,
+            super::table::serde_plain(&leg.state),
+            serde_json::to_string(&leg.link).unwrap_or_default()
+        )?;
     }
     writeln!(out)?;
     let mut header = format!("{:>12}  ", "time");
@@ -34,19 +50,40 @@ pub fn write(out: &mut impl Write, r: &Report, call: &CallRecord) -> io::Result<
     writeln!(out, "{}", header.trim_end())?;
     let base = msgs.first().map_or(0.0, |m| m.time_rel);
     for m in msgs {
-        let (Some(a), Some(b)) = (hosts.iter().position(|h| *h == m.src), hosts.iter().position(|h| *h == m.dst)) else {
+        let (Some(a), Some(b)) = (
+            hosts.iter().position(|h| *h == m.src),
+            hosts.iter().position(|h| *h == m.dst),
+        ) else {
             continue;
         };
         let label = match (&m.method, m.status) {
             (Some(method), _) => method.clone(),
             // `200 OK`, from the status line (`SIP/2.0 200 OK`).
-            (None, Some(status)) => m.first_line.split_once(' ').map_or_else(|| status.to_string(), |(_, rest)| rest.to_owned()),
+            (None, Some(status)) => m
+                .first_line
+                .split_once(' ')
+                .map_or_else(|| status.to_string(), |(_, rest)| rest.to_owned()),
             _ => "?".to_owned(),
         };
-        let label = if m.sdp.is_empty() { label } else { format!("{label} (SDP)") };
-        writeln!(out, "{:>12.6}  {}", m.time_rel - base, arrow(a, b, hosts.len(), &label).trim_end())?;
+        let label = if m.sdp.is_empty() {
+            label
+        } else {
+            format!("{label} (SDP)")
+        };
+        writeln!(
+            out,
+            "{:>12.6}  {}",
+            m.time_rel - base,
+            arrow(a, b, hosts.len(), &label).trim_end()
+        )?;
         for line in &m.sdp {
-            writeln!(out, "{:>12}  {}{}", "", " ".repeat(a.min(b) * COL + 2), line)?;
+            writeln!(
+                out,
+                "{:>12}  {}{}",
+                "",
+                " ".repeat(a.min(b) * COL + 2),
+                line
+            )?;
         }
     }
     Ok(())

@@ -45,7 +45,10 @@ pub enum Format {
 }
 
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
-    let mut cfg = AnalyzerConfig { rtp_heuristic: args.rtp_heuristic, ..AnalyzerConfig::default() };
+    let mut cfg = AnalyzerConfig {
+        rtp_heuristic: args.rtp_heuristic,
+        ..AnalyzerConfig::default()
+    };
     cfg.correlation.heuristic = !args.no_leg_heuristic;
     for h in &args.correlation_headers {
         cfg.correlation.headers.push(h.to_ascii_lowercase());
@@ -62,12 +65,20 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if let Some(id) = &args.call {
-        let Some(call) = report.calls.iter().find(|c| c.call_ids.iter().any(|c| c == id)) else {
+        let Some(call) = report
+            .calls
+            .iter()
+            .find(|c| c.call_ids.iter().any(|c| c == id))
+        else {
             let other = report.other.iter().any(|o| &o.call_id == id);
             if other {
-                bail!("Call-ID '{id}' is not a call (no INVITE); run with --format json --messages to see its messages");
+                bail!(
+                    "Call-ID '{id}' is not a call (no INVITE); run with --format json --messages to see its messages"
+                );
             }
-            bail!("no call with Call-ID '{id}' in the capture; run without --call to list the calls");
+            bail!(
+                "no call with Call-ID '{id}' in the capture; run without --call to list the calls"
+            );
         };
         if args.format == Format::Json {
             serde_json::to_writer_pretty(&mut out, call)?;

@@ -16,17 +16,24 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             clip(&c.from, 22),
             clip(&c.to, 22),
             serde_plain(&c.state),
-            c.final_status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
-            c.duration_s.map_or_else(|| "-".to_owned(), |d| format!("{d:.3}")),
+            c.final_status
+                .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+            c.duration_s
+                .map_or_else(|| "-".to_owned(), |d| format!("{d:.3}")),
             c.legs.len(),
             c.streams.len(),
-            c.worst_mos.map_or_else(|| "-".to_owned(), |m| format!("{m:.2}")),
+            c.worst_mos
+                .map_or_else(|| "-".to_owned(), |m| format!("{m:.2}")),
             c.call_ids.join(" + "),
         )?;
     }
     if !r.other.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{:<26} {:<10} {:<22} {:<22} {:>5} {:>5}  CALL-ID", "START", "KIND", "FROM", "TO", "FINAL", "MSGS")?;
+        writeln!(
+            out,
+            "{:<26} {:<10} {:<22} {:<22} {:>5} {:>5}  CALL-ID",
+            "START", "KIND", "FROM", "TO", "FINAL", "MSGS"
+        )?;
         for o in &r.other {
             writeln!(
                 out,
@@ -35,7 +42,8 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
                 serde_plain(&o.kind),
                 clip(&o.from, 22),
                 clip(&o.to, 22),
-                o.final_status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                o.final_status
+                    .map_or_else(|| "-".to_owned(), |s| s.to_string()),
                 o.messages,
                 o.call_id
             )?;

@@ -17,7 +17,9 @@ pub fn corpus(file: &str) -> PathBuf {
 }
 
 pub fn corpus_ref(file: &str, kind: &str) -> PathBuf {
-    shared_dir().join("corpus/ref").join(format!("{file}.{kind}"))
+    shared_dir()
+        .join("corpus/ref")
+        .join(format!("{file}.{kind}"))
 }
 
 pub fn pcaps_dir() -> PathBuf {
@@ -33,13 +35,17 @@ pub fn require(path: &Path) -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{} is missing: CI must provide ../shared", path.display());
     }
-    eprintln!("note: {} not found; test skipped outside CI", path.display());
+    eprintln!(
+        "note: {} not found; test skipped outside CI",
+        path.display()
+    );
     false
 }
 
 pub fn analyze_with(path: &Path, cfg: AnalyzerConfig) -> Report {
     let map = MappedFile::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = CaptureReader::new(map.bytes()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader =
+        CaptureReader::new(map.bytes()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut a = Analyzer::new(cfg);
     for frame in reader {
         match frame {

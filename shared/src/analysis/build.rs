@@ -32,7 +32,9 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
                 v.push(i);
             }
         }
-        streams.push(super::stream_figures::record(i, t, &media_ref, call, call_id, base));
+        streams.push(super::stream_figures::record(
+            i, t, &media_ref, call, call_id, base,
+        ));
     }
 
     let mut calls = Vec::with_capacity(groups.len());
@@ -46,12 +48,31 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
             call_streams.extend(ls.iter().copied());
             leg_records.push(leg_record(leg, why.clone(), ls, worst));
         }
-        let Some(first) = g.legs.first().and_then(|(li, _)| legs.get(*li)) else { continue };
-        let start = g.legs.iter().filter_map(|(li, _)| legs.get(*li)).map(|l| l.first_ts).min().unwrap_or(first.first_ts);
-        let end = g.legs.iter().filter_map(|(li, _)| legs.get(*li)).map(|l| l.last_ts).max().unwrap_or(first.last_ts);
+        let Some(first) = g.legs.first().and_then(|(li, _)| legs.get(*li)) else {
+            continue;
+        };
+        let start = g
+            .legs
+            .iter()
+            .filter_map(|(li, _)| legs.get(*li))
+            .map(|l| l.first_ts)
+            .min()
+            .unwrap_or(first.first_ts);
+        let end = g
+            .legs
+            .iter()
+            .filter_map(|(li, _)| legs.get(*li))
+            .map(|l| l.last_ts)
+            .max()
+            .unwrap_or(first.last_ts);
         calls.push(CallRecord {
             id: ci,
-            call_ids: g.legs.iter().filter_map(|(li, _)| legs.get(*li)).map(|l| l.call_id.clone()).collect(),
+            call_ids: g
+                .legs
+                .iter()
+                .filter_map(|(li, _)| legs.get(*li))
+                .map(|l| l.call_id.clone())
+                .collect(),
             from: first.from_uri.clone(),
             to: first.to_uri.clone(),
             start: rfc3339(start),
@@ -102,14 +123,28 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
         ignored,
         streams_layer: stream_layer,
     };
-    Report { summary, calls, streams, other, messages: Some(core.messages), malformed: core.malformed }
+    Report {
+        summary,
+        calls,
+        streams,
+        other,
+        messages: Some(core.messages),
+        malformed: core.malformed,
+    }
 }
 
 fn worst_mos(streams: &[StreamRecord], ids: &[usize]) -> Option<f64> {
-    ids.iter().filter_map(|&i| streams.get(i).and_then(|s| s.mos)).min_by(f64::total_cmp)
+    ids.iter()
+        .filter_map(|&i| streams.get(i).and_then(|s| s.mos))
+        .min_by(f64::total_cmp)
 }
 
-fn leg_record(leg: &Leg, link: crate::calls::LinkReason, streams: Vec<usize>, worst: Option<f64>) -> LegRecord {
+fn leg_record(
+    leg: &Leg,
+    link: crate::calls::LinkReason,
+    streams: Vec<usize>,
+    worst: Option<f64>,
+) -> LegRecord {
     LegRecord {
         call_id: leg.call_id.clone(),
         from: leg.from_uri.clone(),
@@ -128,7 +163,14 @@ fn leg_record(leg: &Leg, link: crate::calls::LinkReason, streams: Vec<usize>, wo
         answer_delay_ms: leg.answer_delay_ms(),
         duration_s: leg.duration_s(),
         ended_by: leg.ended_by,
-        hops: leg.hops.iter().map(|h| HopRecord { src: h.src, dst: h.dst }).collect(),
+        hops: leg
+            .hops
+            .iter()
+            .map(|h| HopRecord {
+                src: h.src,
+                dst: h.dst,
+            })
+            .collect(),
         forks: leg.to_tags.len(),
         reinvites: leg.reinvites,
         retransmissions: leg.retransmissions,

@@ -79,9 +79,27 @@ impl MediaTracker {
         if rtp.port == 0 || rtp.ip.is_unspecified() {
             return; // a rejected or held stream announces nothing to listen on
         }
-        self.targets.insert(rtp, Target { leg, rtp, rtcp: false, mux: m.rtcp_mux, payloads: m.payloads.clone() });
+        self.targets.insert(
+            rtp,
+            Target {
+                leg,
+                rtp,
+                rtcp: false,
+                mux: m.rtcp_mux,
+                payloads: m.payloads.clone(),
+            },
+        );
         if let Some(rtcp) = m.rtcp.filter(|r| *r != rtp) {
-            self.targets.insert(rtcp, Target { leg, rtp, rtcp: true, mux: false, payloads: Vec::new() });
+            self.targets.insert(
+                rtcp,
+                Target {
+                    leg,
+                    rtp,
+                    rtcp: true,
+                    mux: false,
+                    payloads: Vec::new(),
+                },
+            );
         }
     }
 
@@ -89,7 +107,11 @@ impl MediaTracker {
     /// the address is not a media address.
     pub fn on_udp(&mut self, seg: &Segment<'_>, frame: u64) -> bool {
         // The destination's SDP decides first (as Wireshark does).
-        let Some(target) = self.targets.get(&seg.flow.dst).or_else(|| self.targets.get(&seg.flow.src)) else {
+        let Some(target) = self
+            .targets
+            .get(&seg.flow.dst)
+            .or_else(|| self.targets.get(&seg.flow.src))
+        else {
             return false;
         };
         let (leg, rtp_addr, rtcp, mux) = (target.leg, target.rtp, target.rtcp, target.mux);
@@ -125,7 +147,13 @@ impl MediaTracker {
 
     /// One RTP packet of a stream: found by SDP (`media` = leg and announced address) or by
     /// the heuristic. The hot path: one map lookup, no allocation unless the stream is new.
-    fn on_rtp(&mut self, seg: &Segment<'_>, pkt: &RtpPacket<'_>, media: Option<(usize, Endpoint)>, frame: u64) {
+    fn on_rtp(
+        &mut self,
+        seg: &Segment<'_>,
+        pkt: &RtpPacket<'_>,
+        media: Option<(usize, Endpoint)>,
+        frame: u64,
+    ) {
         self.rtp_packets += 1;
         let idx = match self.streams.get(&(seg.flow, pkt.ssrc())) {
             Some(&i) => i,
@@ -139,11 +167,22 @@ impl MediaTracker {
         }
     }
 
-    fn new_stream(&mut self, seg: &Segment<'_>, pkt: &RtpPacket<'_>, media: Option<(usize, Endpoint)>, frame: u64) -> usize {
+    fn new_stream(
+        &mut self,
+        seg: &Segment<'_>,
+        pkt: &RtpPacket<'_>,
+        media: Option<(usize, Endpoint)>,
+        frame: u64,
+    ) -> usize {
         // Payload names and clocks come from the SDP that announced the receiving address
         // (as Wireshark resolves them), else the sender's.
         let payloads = media
-            .and_then(|_| self.targets.get(&seg.flow.dst).filter(|t| !t.rtcp).or_else(|| self.targets.get(&seg.flow.src)))
+            .and_then(|_| {
+                self.targets
+                    .get(&seg.flow.dst)
+                    .filter(|t| !t.rtcp)
+                    .or_else(|| self.targets.get(&seg.flow.src))
+            })
             .map(|t| t.payloads.clone())
             .unwrap_or_default();
         let mut stats = StreamStats::new();
@@ -151,7 +190,10 @@ impl MediaTracker {
             stats.set_rtpmap(*pt, name, *clock);
         }
         let pt = pkt.payload_type();
-        let encoding = payloads.iter().find(|p| p.0 == pt && !p.1.is_empty()).map(|p| p.1.clone());
+        let encoding = payloads
+            .iter()
+            .find(|p| p.0 == pt && !p.1.is_empty())
+            .map(|p| p.1.clone());
         let i = self.list.len();
         self.list.push(Tracked {
             flow: seg.flow,
@@ -172,6 +214,9 @@ impl MediaTracker {
 
     fn on_rtcp(&mut self, seg: &Segment<'_>, key: (usize, Endpoint)) {
         self.rtcp_packets += 1;
-        self.rtcp.entry(key).or_default().on_datagram(seg.ts, seg.payload);
+        self.rtcp
+            .entry(key)
+            .or_default()
+            .on_datagram(seg.ts, seg.payload);
     }
 }

@@ -86,7 +86,9 @@ impl Analyzer {
                 Transport::Sctp => streams.on_sctp(&seg, &mut |sev| core.on_stream_event(sev)),
                 Transport::Ws => {}
             },
-            DecodeEvent::Malformed { layer, error, data, .. } => {
+            DecodeEvent::Malformed {
+                layer, error, data, ..
+            } => {
                 core.malformed(snake(&format!("{layer:?}")), error.to_string(), data.len());
             }
             // Counted by the decoder itself (see `finish`).
@@ -111,6 +113,15 @@ impl Analyzer {
 
 impl Core {
     fn on_udp(&mut self, seg: &Segment<'_>) {
+        if seg.icmp_quoted {
+            // An ICMP error quoting a datagram: the datagram was already seen (or lost) on its
+            // way; it is listed as a SIP message (as tshark does) but feeds neither the call
+            // state nor RTP statistics.
+            if crate::sip::looks_like_sip(seg.payload) {
+                self.on_sip_quoted(seg);
+            }
+            return;
+        }
         if self.media.on_udp(seg, self.frame_no) {
             return;
         }
@@ -133,7 +144,14 @@ impl Core {
     fn on_sip(&mut self, ts: Nanos, flow: Flow, transport: Transport, bytes: &[u8]) {
         let index = self.messages.len();
         let base = self.first_ts.unwrap_or(ts);
-        match sip_summary::summarize(index, ts, flow, transport, bytes, &self.cfg.correlation.headers) {
+        match sip_summary::summarize(
+            index,
+            ts,
+            flow,
+            transport,
+            bytes,
+            &self.cfg.correlation.headers,
+        ) {
             Ok((info, mut record)) => {
                 record.frame = self.frame_no;
                 record.time_rel = time::rel(ts, base);
@@ -159,9 +177,34 @@ impl Core {
         }
     }
 
+    fn on_sip_quoted(&mut self, seg: &Segment<'_>) {
+        let index = self.messages.len();
+        let base = self.first_ts.unwrap_or(seg.ts);
+        let mut record = match sip_summary::summarize(
+            index,
+            seg.ts,
+            seg.flow,
+            Transport::Udp,
+            seg.payload,
+            &self.cfg.correlation.headers,
+        ) {
+            Ok((_, record)) | Err(record) => record,
+        };
+        record.frame = self.frame_no;
+        record.time_rel = time::rel(seg.ts, base);
+        record.quirks.push("icmp_quoted".into());
+        self.messages.push(record);
+    }
+
     fn malformed(&mut self, layer: String, error: String, len: usize) {
         self.malformed_count += 1;
-        self.malformed.push(MalformedRecord { frame: self.frame_no, ts: time::rfc3339(self.last_ts), layer, error, len });
+        self.malformed.push(MalformedRecord {
+            frame: self.frame_no,
+            ts: time::rfc3339(self.last_ts),
+            layer,
+            error,
+            len,
+        });
     }
 }
 

@@ -179,6 +179,11 @@ pub struct StreamRecord {
     pub mean_jitter_ms: f64,
     pub max_jitter_ms: f64,
     pub problems: bool,
+    /// The payload column tshark prints (`g711A`, `telephone-event`, `RTPType-101`, ...).
+    pub tshark_payload: String,
+    /// The row `tshark -q -z rtp,streams` prints for this stream (for comparisons; not in JSON).
+    #[serde(skip)]
+    pub tshark_row: String,
     /// RFC 3550 figures where they differ from tshark's on purpose.
     pub rfc3550: Rfc3550Record,
     pub sequence_errors: u64,

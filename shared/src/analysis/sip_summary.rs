@@ -13,7 +13,14 @@ fn text(b: &[u8]) -> String {
 
 /// Parses `bytes`; on success the summary and the record, on failure a record carrying the
 /// error (kept, counted as malformed by the caller).
-pub(super) fn summarize(index: usize, ts: Nanos, flow: Flow, transport: Transport, bytes: &[u8], correlation_headers: &[String]) -> Result<(SipInfo, MessageRecord), MessageRecord> {
+pub(super) fn summarize(
+    index: usize,
+    ts: Nanos,
+    flow: Flow,
+    transport: Transport,
+    bytes: &[u8],
+    correlation_headers: &[String],
+) -> Result<(SipInfo, MessageRecord), MessageRecord> {
     let mut record = MessageRecord {
         frame: 0,
         ts: rfc3339(ts),
@@ -70,7 +77,9 @@ pub(super) fn summarize(index: usize, ts: Nanos, flow: Flow, transport: Transpor
     let kind = match (&method, status) {
         (Some(m), _) => MessageKind::Request { method: m.clone() },
         (None, Some(s)) => MessageKind::Response { status: s },
-        (None, None) => MessageKind::Request { method: String::new() },
+        (None, None) => MessageKind::Request {
+            method: String::new(),
+        },
     };
     let info = SipInfo {
         index,
@@ -81,10 +90,16 @@ pub(super) fn summarize(index: usize, ts: Nanos, flow: Flow, transport: Transpor
         // A message without Call-ID still belongs somewhere: group it under an empty id.
         call_id: call_id.unwrap_or_default(),
         from_uri: from.map(|f| text(f.uri)).unwrap_or_default(),
-        from_user: from.and_then(|f| uri_user(f.uri)).map(text).unwrap_or_default(),
+        from_user: from
+            .and_then(|f| uri_user(f.uri))
+            .map(text)
+            .unwrap_or_default(),
         from_tag: from.and_then(|f| f.tag).map(text),
         to_uri: to.map(|t| text(t.uri)).unwrap_or_default(),
-        to_user: to.and_then(|t| uri_user(t.uri)).map(text).unwrap_or_default(),
+        to_user: to
+            .and_then(|t| uri_user(t.uri))
+            .map(text)
+            .unwrap_or_default(),
         to_tag: to.and_then(|t| t.tag).map(text),
         cseq: cseq.map(|c| (c.seq, text(c.method))),
         branch: msg.via_branch().map(text),
@@ -97,9 +112,16 @@ pub(super) fn summarize(index: usize, ts: Nanos, flow: Flow, transport: Transpor
 
 /// The start line (after any keep-alive CRLFs), at most 200 characters.
 fn first_line(bytes: &[u8]) -> String {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
     let rest = bytes.get(start..).unwrap_or_default();
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default().trim_ascii();
+    let line = rest
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
     text(line).chars().take(200).collect()
 }
 
@@ -107,14 +129,20 @@ fn first_line(bytes: &[u8]) -> String {
 fn sdp_lines(body: &[u8]) -> Vec<String> {
     body.split(|&b| b == b'\n')
         .map(|l| l.trim_ascii())
-        .filter(|l| l.starts_with(b"m=") || l.starts_with(b"c=") || matches!(*l, b"a=sendonly" | b"a=recvonly" | b"a=inactive"))
+        .filter(|l| {
+            l.starts_with(b"m=")
+                || l.starts_with(b"c=")
+                || matches!(*l, b"a=sendonly" | b"a=recvonly" | b"a=inactive")
+        })
         .take(16)
         .map(text)
         .collect()
 }
 
 fn media_of(body: &[u8]) -> Vec<MediaInfo> {
-    let Ok(sdp) = Sdp::parse(body) else { return Vec::new() };
+    let Ok(sdp) = Sdp::parse(body) else {
+        return Vec::new();
+    };
     sdp.media()
         .map(|m| {
             let ip = m.ip();
@@ -140,7 +168,9 @@ fn media_of(body: &[u8]) -> Vec<MediaInfo> {
                 }
             };
             let payloads = m.payload_types().map(|pt| {
-                let (name, clock) = m.codec(pt).map_or((String::new(), 0), |(n, c)| (text(n), c));
+                let (name, clock) = m
+                    .codec(pt)
+                    .map_or((String::new(), 0), |(n, c)| (text(n), c));
                 (pt, name, clock)
             });
             MediaInfo {

@@ -2,10 +2,18 @@
 use super::media::{MediaTracker, Tracked};
 use super::report::{IntervalRecord, Rfc3550Record, RtcpRecord, StreamRecord};
 use super::time::{rel, rfc3339};
+use crate::rtp::RowIdentity;
 use crate::rtp::codec::{CodecLookup, by_encoding_name, by_static_pt};
-use crate::rtp::emodel::{mos_for_interval, mos_for_stream, one_way_delay_ms};
+use crate::rtp::emodel::{mos_for_interval, mos_for_stream};
 
-pub(super) fn record(id: usize, t: &mut Tracked, media: &MediaTracker, call: Option<usize>, call_id: Option<String>, base: u64) -> StreamRecord {
+pub(super) fn record(
+    id: usize,
+    t: &mut Tracked,
+    media: &MediaTracker,
+    call: Option<usize>,
+    call_id: Option<String>,
+    base: u64,
+) -> StreamRecord {
     // The interval still open at end of input counts too.
     let open = t.stats.current_interval();
     if open.received > 0 {
@@ -13,7 +21,9 @@ pub(super) fn record(id: usize, t: &mut Tracked, media: &MediaTracker, call: Opt
     }
     let row = t.stats.tshark().row();
     let session = t.rtcp_key.and_then(|k| media.rtcp.get(&k));
-    let rtt_ms = session.and_then(|s| s.rtt_end_to_end_ns()).map(|ns| ns as f64 / 1e6);
+    let rtt_ms = session
+        .and_then(|s| s.rtt_end_to_end_ns())
+        .map(|ns| ns as f64 / 1e6);
     let lookup = match &t.encoding {
         Some(name) => by_encoding_name(name),
         None => by_static_pt(t.payload_type),
@@ -31,12 +41,13 @@ pub(super) fn record(id: usize, t: &mut Tracked, media: &MediaTracker, call: Opt
                 start_rel: rel(iv.start, base),
                 packets: u64::from(iv.received),
                 lost: i64::from(iv.lost),
-                mos: mos_for_interval(iv, &codec, q.one_way_delay_ms).ok().map(|q| round(q.mos, 2)),
+                mos: mos_for_interval(iv, &codec, q.one_way_delay_ms)
+                    .ok()
+                    .map(|q| round(q.mos, 2)),
             })
             .collect(),
         _ => Vec::new(),
     };
-    let _ = one_way_delay_ms;
     let rtcp = session.map(|s| {
         let reported = s.reported(t.ssrc);
         RtcpRecord {
@@ -51,10 +62,22 @@ pub(super) fn record(id: usize, t: &mut Tracked, media: &MediaTracker, call: Opt
             rtt_ms,
         }
     });
-    let codec = match &t.encoding {
-        Some(e) => e.clone(),
-        None => t.stats.payload_names(|pt| t.payloads.iter().find(|p| p.0 == pt).map(|p| p.1.as_str())),
-    };
+    let tshark_payload = t.stats.payload_names(|pt| {
+        t.payloads
+            .iter()
+            .find(|p| p.0 == pt && !p.1.is_empty())
+            .map(|p| p.1.as_str())
+    });
+    let tshark_row = t.stats.tshark_row(&RowIdentity {
+        capture_start: base,
+        src: t.flow.src.ip,
+        src_port: t.flow.src.port,
+        dst: t.flow.dst.ip,
+        dst_port: t.flow.dst.port,
+        ssrc: t.ssrc,
+        payload_names: &tshark_payload,
+    });
+    let codec = t.encoding.clone().unwrap_or_else(|| tshark_payload.clone());
     let expected = t.stats.expected();
     let rfc_lost = i64::from(t.stats.rfc3550_lost());
     StreamRecord {
@@ -82,6 +105,8 @@ pub(super) fn record(id: usize, t: &mut Tracked, media: &MediaTracker, call: Opt
         mean_jitter_ms: row.mean_jitter_ms,
         max_jitter_ms: row.max_jitter_ms,
         problems: row.problem,
+        tshark_payload,
+        tshark_row,
         rfc3550: Rfc3550Record {
             expected,
             lost: rfc_lost,

@@ -8,7 +8,12 @@ pub fn rfc3339(ts: Nanos) -> String {
     let days = (secs / 86_400) as i64;
     let sod = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z", sod / 3600, (sod / 60) % 60, sod % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
 }
 
 /// Seconds between two capture times, as tshark's `frame.time_relative`.
@@ -38,6 +43,9 @@ mod tests {
     fn epoch_and_leap_day() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
         // 2024-02-29T23:59:59.5Z
-        assert_eq!(rfc3339(1_709_251_199_500_000_000), "2024-02-29T23:59:59.500000000Z");
+        assert_eq!(
+            rfc3339(1_709_251_199_500_000_000),
+            "2024-02-29T23:59:59.500000000Z"
+        );
     }
 }

@@ -1,4 +1,6 @@
 //! `callscope-mediation analyze` as a user runs it: output formats, the ladder, and errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use common::pcaps_dir;

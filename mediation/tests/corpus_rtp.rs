@@ -1,6 +1,8 @@
 //! RTP streams of every corpus capture: the rows `analyze` computes equal tshark 4.0's
 //! `-z rtp,streams` (ref/<file>.rtp_streams.txt, and rtp_streams_heur.txt with the RTP
 //! heuristic on) to every printed digit: packets, lost, deltas, jitter, the problem flag.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use callscope_shared::analysis::AnalyzerConfig;

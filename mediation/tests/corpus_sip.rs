@@ -1,6 +1,8 @@
 //! Every capture of ../shared/corpus: the SIP messages `analyze --messages` reports equal
 //! tshark 4.0's (`ref/<file>.sip_msgs.tsv`), frame by frame, or the difference is explained
 //! here (a message tshark misses is a win, stated).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use common::*;

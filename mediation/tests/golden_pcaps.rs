@@ -1,5 +1,7 @@
 //! The project's own captures in pcaps/ (made by pcaps/gen/make_pcaps.py, which writes the
 //! truth it built each one with): every message, call, leg and stream is found.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use common::*;

@@ -27,13 +27,13 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
     for (i, t) in list.iter_mut().enumerate() {
         let call = t.leg.and_then(|l| call_of_leg.get(l).copied().flatten());
         let call_id = t.leg.and_then(|l| legs.get(l)).map(|l| l.call_id.clone());
-        if let Some(l) = t.leg {
-            if let Some(v) = streams_of_leg.get_mut(l) {
-                v.push(i);
-            }
+        if let Some(l) = t.leg
+            && let Some(v) = streams_of_leg.get_mut(l)
+        {
+            v.push(i);
         }
         streams.push(super::stream_figures::record(
-            i, t, &media_ref, call, call_id, base,
+            i, t, media_ref, call, call_id, base,
         ));
     }
 

@@ -136,11 +136,11 @@ impl MediaTracker {
             self.on_rtcp(seg, (usize::MAX, seg.flow.src));
             return true;
         }
-        if looks_like_rtp(seg.payload) {
-            if let Ok(pkt) = RtpPacket::new_checked(seg.payload) {
-                self.on_rtp(seg, &pkt, None, frame);
-                return true;
-            }
+        if looks_like_rtp(seg.payload)
+            && let Ok(pkt) = RtpPacket::new_checked(seg.payload)
+        {
+            self.on_rtp(seg, &pkt, None, frame);
+            return true;
         }
         false
     }

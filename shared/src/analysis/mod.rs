@@ -55,7 +55,7 @@ struct Core {
 impl Analyzer {
     pub fn new(cfg: AnalyzerConfig) -> Self {
         Self {
-            decoder: Decoder::new(cfg.decoder.clone()),
+            decoder: Decoder::new(cfg.decoder),
             streams: SipStreams::new(cfg.streams.clone()),
             core: Core {
                 media: MediaTracker::new(cfg.rtp_heuristic),
@@ -172,7 +172,7 @@ impl Core {
                     error: record.error.clone().unwrap_or_default(),
                     len: bytes.len(),
                 });
-                self.messages.push(record);
+                self.messages.push(*record);
             }
         }
     }
@@ -188,7 +188,8 @@ impl Core {
             seg.payload,
             &self.cfg.correlation.headers,
         ) {
-            Ok((_, record)) | Err(record) => record,
+            Ok((_, record)) => record,
+            Err(record) => *record,
         };
         record.frame = self.frame_no;
         record.time_rel = time::rel(seg.ts, base);

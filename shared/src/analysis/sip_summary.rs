@@ -20,7 +20,7 @@ pub(super) fn summarize(
     transport: Transport,
     bytes: &[u8],
     correlation_headers: &[String],
-) -> Result<(SipInfo, MessageRecord), MessageRecord> {
+) -> Result<(SipInfo, MessageRecord), Box<MessageRecord>> {
     let mut record = MessageRecord {
         frame: 0,
         ts: rfc3339(ts),
@@ -43,7 +43,7 @@ pub(super) fn summarize(
         Err(e) => {
             record.error = Some(e.to_string());
             record.first_line = first_line(bytes);
-            return Err(record);
+            return Err(Box::new(record));
         }
     };
     let method = msg.method().map(text);

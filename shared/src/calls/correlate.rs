@@ -72,11 +72,11 @@ pub fn group_legs(legs: &[Leg], cfg: &CorrelationConfig) -> Vec<CallGroup> {
             }
             for token in tokens(name, value) {
                 // X-CID / X-Call-ID usually carry the other leg's Call-ID.
-                if let Some(&j) = by_call_id.get(token.as_str()) {
-                    if j != i && uf.union(j, i) {
-                        reason[i.max(j)]
-                            .get_or_insert(LinkReason::Header(name.clone(), token.clone()));
-                    }
+                if let Some(&j) = by_call_id.get(token.as_str())
+                    && j != i
+                    && uf.union(j, i)
+                {
+                    reason[i.max(j)].get_or_insert(LinkReason::Header(name.clone(), token.clone()));
                 }
                 match first_with.get(&(name.clone(), token.clone())) {
                     Some(&j) if j != i => {
@@ -192,18 +192,18 @@ fn link_heuristic(
                 best = Some((dt, a));
             }
         }
-        if let Some((dt, a)) = best {
-            if uf.union(a, b) {
-                if let Some(h) = has_child.get_mut(a) {
-                    *h = true;
-                }
-                if let Some(r) = reason.get_mut(b) {
-                    r.get_or_insert(LinkReason::Heuristic(format!(
-                        "same called number, forwarded by {} after {} ms",
-                        hop_b.src.ip,
-                        dt / 1_000_000
-                    )));
-                }
+        if let Some((dt, a)) = best
+            && uf.union(a, b)
+        {
+            if let Some(h) = has_child.get_mut(a) {
+                *h = true;
+            }
+            if let Some(r) = reason.get_mut(b) {
+                r.get_or_insert(LinkReason::Heuristic(format!(
+                    "same called number, forwarded by {} after {} ms",
+                    hop_b.src.ip,
+                    dt / 1_000_000
+                )));
             }
         }
     }

@@ -266,10 +266,11 @@ impl Leg {
         if !initial {
             return;
         }
-        if let Some(tag) = &m.to_tag {
-            if status > 100 && !self.to_tags.contains(tag) {
-                self.to_tags.push(tag.clone());
-            }
+        if let Some(tag) = &m.to_tag
+            && status > 100
+            && !self.to_tags.contains(tag)
+        {
+            self.to_tags.push(tag.clone());
         }
         match status {
             100 => {

@@ -68,7 +68,7 @@ impl Msg {
             },
         }
     }
-    fn to_tag(mut self, t: &str) -> Self {
+    fn with_to_tag(mut self, t: &str) -> Self {
         self.info.to_tag = Some(t.into());
         self
     }
@@ -86,7 +86,7 @@ impl Msg {
         self.info.correlation.push((name.into(), value.into()));
         self
     }
-    fn to_user(mut self, u: &str) -> Self {
+    fn with_to_user(mut self, u: &str) -> Self {
         self.info.to_user = u.into();
         self
     }
@@ -110,17 +110,17 @@ fn rfc3261_13_basic_call_completes() {
     let legs = feed(vec![
         Msg::req("INVITE", "c1", A, B, 0),
         Msg::resp(100, "INVITE", "c1", B, A, 10),
-        Msg::resp(180, "INVITE", "c1", B, A, 200).to_tag("tt"),
-        Msg::resp(200, "INVITE", "c1", B, A, 3200).to_tag("tt"),
+        Msg::resp(180, "INVITE", "c1", B, A, 200).with_to_tag("tt"),
+        Msg::resp(200, "INVITE", "c1", B, A, 3200).with_to_tag("tt"),
         Msg::req("ACK", "c1", A, B, 3210)
-            .to_tag("tt")
+            .with_to_tag("tt")
             .branch("z9hG4bK2"),
         Msg::req("BYE", "c1", A, B, 63200)
-            .to_tag("tt")
+            .with_to_tag("tt")
             .cseq(2)
             .branch("z9hG4bK3"),
         Msg::resp(200, "BYE", "c1", B, A, 63210)
-            .to_tag("tt")
+            .with_to_tag("tt")
             .cseq(2)
             .branch("z9hG4bK3"),
     ]);
@@ -139,11 +139,11 @@ fn rfc3261_13_basic_call_completes() {
 fn rfc3261_9_cancel_487() {
     let legs = feed(vec![
         Msg::req("INVITE", "c2", A, B, 0),
-        Msg::resp(180, "INVITE", "c2", B, A, 100).to_tag("t"),
+        Msg::resp(180, "INVITE", "c2", B, A, 100).with_to_tag("t"),
         Msg::req("CANCEL", "c2", A, B, 2000),
-        Msg::resp(200, "CANCEL", "c2", B, A, 2001).to_tag("t"),
-        Msg::resp(487, "INVITE", "c2", B, A, 2002).to_tag("t"),
-        Msg::req("ACK", "c2", A, B, 2003).to_tag("t"),
+        Msg::resp(200, "CANCEL", "c2", B, A, 2001).with_to_tag("t"),
+        Msg::resp(487, "INVITE", "c2", B, A, 2002).with_to_tag("t"),
+        Msg::req("ACK", "c2", A, B, 2003).with_to_tag("t"),
     ]);
     let leg = legs.get("c2").unwrap();
     assert_eq!(leg.state, LegState::Cancelled);
@@ -158,8 +158,8 @@ fn rfc3261_13_failure_and_retransmission() {
     let legs = feed(vec![
         Msg::req("INVITE", "c3", A, B, 0),
         Msg::req("INVITE", "c3", A, B, 500),
-        Msg::resp(486, "INVITE", "c3", B, A, 600).to_tag("t"),
-        Msg::req("ACK", "c3", A, B, 601).to_tag("t"),
+        Msg::resp(486, "INVITE", "c3", B, A, 600).with_to_tag("t"),
+        Msg::req("ACK", "c3", A, B, 601).with_to_tag("t"),
     ]);
     let leg = legs.get("c3").unwrap();
     assert_eq!(leg.state, LegState::Failed);
@@ -172,10 +172,10 @@ fn rfc3261_13_failure_and_retransmission() {
 fn rfc3261_13_2_2_4_forking_two_200() {
     let legs = feed(vec![
         Msg::req("INVITE", "c4", A, B, 0),
-        Msg::resp(180, "INVITE", "c4", B, A, 50).to_tag("fork1"),
-        Msg::resp(180, "INVITE", "c4", B, A, 60).to_tag("fork2"),
-        Msg::resp(200, "INVITE", "c4", B, A, 1000).to_tag("fork1"),
-        Msg::resp(200, "INVITE", "c4", B, A, 1005).to_tag("fork2"),
+        Msg::resp(180, "INVITE", "c4", B, A, 50).with_to_tag("fork1"),
+        Msg::resp(180, "INVITE", "c4", B, A, 60).with_to_tag("fork2"),
+        Msg::resp(200, "INVITE", "c4", B, A, 1000).with_to_tag("fork1"),
+        Msg::resp(200, "INVITE", "c4", B, A, 1005).with_to_tag("fork2"),
     ]);
     let leg = legs.get("c4").unwrap();
     assert_eq!(leg.to_tags, vec!["fork1".to_string(), "fork2".to_string()]);
@@ -193,9 +193,9 @@ fn proxy_hops_share_one_leg() {
         Msg::req("INVITE", "c5", A, B, 0),
         Msg::req("INVITE", "c5", B, C, 2).branch("z9hG4bKproxy"),
         Msg::resp(200, "INVITE", "c5", C, B, 100)
-            .to_tag("t")
+            .with_to_tag("t")
             .branch("z9hG4bKproxy"),
-        Msg::resp(200, "INVITE", "c5", B, A, 101).to_tag("t"),
+        Msg::resp(200, "INVITE", "c5", B, A, 101).with_to_tag("t"),
     ]);
     assert_eq!(legs.all().len(), 1);
     let leg = legs.get("c5").unwrap();
@@ -317,7 +317,7 @@ fn heuristic_links_b2bua_but_not_parallel_calls() {
     // B2BUA at B: receives from A, sends to C 30 ms later with the same called number.
     let legs = feed(vec![
         Msg::req("INVITE", "x1", A, B, 0),
-        Msg::req("INVITE", "x2", B, C, 30).to_user("15551234567"),
+        Msg::req("INVITE", "x2", B, C, 30).with_to_user("15551234567"),
         // A second call from A to B at nearly the same time: same numbers, but it was not
         // forwarded by the host that received the first (source is A, not B).
         Msg::req("INVITE", "y1", A, B, 40),

@@ -513,6 +513,22 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
+/// The first empty line in `buf` (CRLF CRLF, LF LF or LF CRLF) as (end of headers, start of
+/// body). Unlike `sip::frame::header_end` it does not need the start line, so the framer can
+/// resume the search near the end of what it already scanned when headers arrive in pieces.
+fn blank_line(buf: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(b'\n', buf.get(i..)?) {
+        let nl = i + p;
+        match (buf.get(nl + 1), buf.get(nl + 2)) {
+            (Some(b'\n'), _) => return Some((nl + 1, nl + 2)),
+            (Some(b'\r'), Some(b'\n')) => return Some((nl + 1, nl + 3)),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,20 +576,4 @@ mod tests {
         );
         assert!(header_value(head, b"host").is_none());
     }
-}
-
-/// The first empty line in `buf` (CRLF CRLF, LF LF or LF CRLF) as (end of headers, start of
-/// body). Unlike `sip::frame::header_end` it does not need the start line, so the framer can
-/// resume the search near the end of what it already scanned when headers arrive in pieces.
-fn blank_line(buf: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while let Some(p) = memchr::memchr(b'\n', buf.get(i..)?) {
-        let nl = i + p;
-        match (buf.get(nl + 1), buf.get(nl + 2)) {
-            (Some(b'\n'), _) => return Some((nl + 1, nl + 2)),
-            (Some(b'\r'), Some(b'\n')) => return Some((nl + 1, nl + 3)),
-            _ => i = nl + 1,
-        }
-    }
-    None
 }

@@ -1,7 +1,9 @@
 //! Synthetic workloads for the benchmarks: a capture of many concurrent G.711 calls with RTP
 //! both ways and set loss, written as a classic pcap. Deterministic (seeded LCG), so tshark
 //! and callscope measure the same bytes.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+
+pub mod alloc_count;
 
 use std::io::{self, Write};
 

@@ -1,0 +1,62 @@
+//! End-to-end offline analysis (decode, SIP framing and parsing, call grouping, RTP
+//! statistics, MOS) on a generated RTP-dominated capture held in memory: packets per second on
+//! one core, and allocations per RTP packet once the streams exist.
+use callscope_benches::alloc_count::{CountingAlloc, allocations};
+use callscope_benches::{Spec, write_capture};
+use callscope_shared::analysis::{Analyzer, AnalyzerConfig};
+use callscope_shared::wire::capture::CaptureReader;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+fn capture() -> (Vec<u8>, u64) {
+    let mut buf = Vec::new();
+    let n = write_capture(&mut buf, &Spec::small()).expect("in-memory write");
+    (buf, n.packets)
+}
+
+fn run(buf: &[u8]) -> u64 {
+    let mut a = Analyzer::new(AnalyzerConfig::default());
+    for f in CaptureReader::new(buf).expect("generated capture").flatten() {
+        a.on_frame(&f);
+    }
+    a.finish().summary.streams
+}
+
+fn bench(c: &mut Criterion) {
+    let (buf, packets) = capture();
+    // Allocations per packet in steady state: run the first half (streams created), then
+    // count what the second half allocates.
+    {
+        let frames: Vec<_> = CaptureReader::new(&buf).expect("generated capture").flatten().collect();
+        let mut a = Analyzer::new(AnalyzerConfig::default());
+        let half = frames.len() / 2;
+        for f in &frames[..half] {
+            a.on_frame(f);
+        }
+        let before = allocations();
+        for f in &frames[half..] {
+            a.on_frame(f);
+        }
+        let after = allocations();
+        let r = a.finish();
+        let rest = (frames.len() - half) as f64;
+        println!(
+            "steady state: {:.4} allocations per packet over {} packets ({} SIP messages in the whole capture); {} streams",
+            (after - before) as f64 / rest,
+            frames.len() - half,
+            r.summary.sip_messages,
+            r.summary.streams
+        );
+    }
+    let mut g = c.benchmark_group("analyze");
+    g.throughput(Throughput::Elements(packets));
+    g.sample_size(10);
+    g.bench_function("small_capture", |b| b.iter(|| black_box(run(black_box(&buf)))));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

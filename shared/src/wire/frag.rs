@@ -362,6 +362,11 @@ mod tests {
             r.insert(key(1), 0, 24, true, &[0; 8]),
             FragOutcome::Rejected
         ));
+        // Offset not on an 8-byte boundary.
+        assert!(matches!(
+            r.insert(key(1), 0, 4, false, &[0; 8]),
+            FragOutcome::Rejected
+        ));
         assert_eq!(r.stats.rejected, 5);
         // Datagram count: the fifth evicts the oldest.
         for id in 2..=5 {

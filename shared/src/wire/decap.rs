@@ -275,7 +275,10 @@ impl Decoder {
     /// Decodes one frame, calling `sink` for what it finds.
     pub fn decode(&mut self, frame: &Frame<'_>, sink: &mut dyn FnMut(DecodeEvent<'_>)) {
         self.stats.frames += 1;
-        self.frags.expire(frame.ts);
+        if self.frags.in_flight().0 > 0 {
+            self.frags.expire(frame.ts);
+            self.stats.frag = self.frags.stats;
+        }
         if let Err(error) = self.link(frame, sink) {
             self.stats.malformed += 1;
             sink(DecodeEvent::Malformed {
@@ -285,7 +288,6 @@ impl Decoder {
                 data: frame.data,
             });
         }
-        self.stats.frag = self.frags.stats;
     }
 
     fn ignore(
@@ -613,7 +615,9 @@ impl Decoder {
             // The snap length cut this fragment: its bytes cannot complete a datagram.
             return self.ignore(ts, IgnoreReason::FragmentRejected, sink);
         }
-        match self.frags.insert(key, ts, frag.offset, frag.more, payload) {
+        let outcome = self.frags.insert(key, ts, frag.offset, frag.more, payload);
+        self.stats.frag = self.frags.stats;
+        match outcome {
             FragOutcome::Held => self.ignore(ts, IgnoreReason::FragmentHeld, sink),
             FragOutcome::Rejected => self.ignore(ts, IgnoreReason::FragmentRejected, sink),
             FragOutcome::Complete(buf) => {

@@ -214,7 +214,7 @@ impl Next {
     fn layer(self) -> Layer {
         match self {
             Next::Ethernet => Layer::Ethernet,
-            Next::EtherType(_) => Layer::Vlan,
+            Next::EtherType(_) => Layer::Ethernet,
             Next::Ipv4 | Next::IpGuess => Layer::Ipv4,
             Next::Ipv6 => Layer::Ipv6,
             Next::Ppp => Layer::Ppp,

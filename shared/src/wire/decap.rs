@@ -2,9 +2,19 @@
 //! GTP-U)* -> IPv4/IPv6 (with fragment reassembly) -> UDP/TCP/SCTP segment.
 //!
 //! - `Decoder::new(DecoderConfig)`; `Decoder::decode(&mut self, &Frame, &mut dyn FnMut(DecodeEvent<'_>))`
-//!   calls the sink once per frame in practice: a [`DecodeEvent::Segment`], a
-//!   [`DecodeEvent::Malformed`] (counted, with the frame bytes) or a [`DecodeEvent::Ignored`]
-//!   (counted by [`IgnoreReason`]).
+//!   calls the sink exactly once per frame today (the fuzz target asserts it; the contract
+//!   allows more for tunnels that may one day carry several packets): a
+//!   [`DecodeEvent::Segment`], a [`DecodeEvent::Malformed`] (counted, with the frame bytes) or
+//!   a [`DecodeEvent::Ignored`] (counted by [`IgnoreReason`]). A fragment held for reassembly
+//!   is `Ignored(FragmentHeld)`; the frame that completes the datagram yields its segment,
+//!   whose payload borrows the decoder's reassembly buffer (as tshark shows it on that frame).
+//! - Encapsulations nest in any order, bounded by [`DecoderConfig::max_depth`]. Ethernet
+//!   (II and 802.3 LLC/SNAP), NULL/LOOP, raw IP (101, 12, 14, 228, 229), Linux SLL and SLL2;
+//!   802.1Q/802.1ad/0x9100 tags; MPLS (IPv4/IPv6 by version nibble after the bottom of stack,
+//!   else an Ethernet pseudowire, with control word when the nibble is 0); PPPoE session + PPP;
+//!   GRE (checksum/key/sequence; IPv4, IPv6, MPLS, transparent Ethernet, ERSPAN I/II/III,
+//!   PPTP enhanced GRE with PPP); VXLAN (UDP 4789); GTP-U G-PDU (UDP 2152, extension headers);
+//!   IPv4/IPv6 in IPv4/IPv6.
 //! - `Decoder::stats()` counts frames, segments, malformed, ignored by reason, fragments.
 //! - The only state is fragment reassembly: its memory is bounded ([`DecoderConfig`]) and it
 //!   expires by capture time. Nothing else allocates per packet.

@@ -97,11 +97,14 @@ pub enum IgnoreReason {
     FragmentHeld,
     /// A fragment rejected by reassembly (too large, misaligned, contradictory, cut short).
     FragmentRejected,
+    /// A header does not fit because the capture's snap length cut the frame
+    /// (`data.len() < orig_len`): the traffic was not malformed, the capture was short.
+    Snapped,
 }
 
 impl IgnoreReason {
     /// Number of reasons (size of [`DecodeStats::ignored`]).
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
     /// All reasons, in index order.
     pub const ALL: [IgnoreReason; Self::COUNT] = [
         IgnoreReason::LinkType,
@@ -110,6 +113,7 @@ impl IgnoreReason {
         IgnoreReason::IcmpNoSegment,
         IgnoreReason::FragmentHeld,
         IgnoreReason::FragmentRejected,
+        IgnoreReason::Snapped,
     ];
     /// Index into [`DecodeStats::ignored`].
     pub fn index(self) -> usize {
@@ -123,6 +127,7 @@ impl IgnoreReason {
             IgnoreReason::IcmpNoSegment => "icmp-no-segment",
             IgnoreReason::FragmentHeld => "fragment-held",
             IgnoreReason::FragmentRejected => "fragment-rejected",
+            IgnoreReason::Snapped => "snapped",
         }
     }
 }
@@ -290,6 +295,11 @@ impl Decoder {
             self.stats.frag = self.frags.stats;
         }
         if let Err(error) = self.link(frame, sink) {
+            let snapped = frame.data.len() < frame.orig_len as usize;
+            if snapped && matches!(error, DecodeError::Len(_)) {
+                let _ = self.ignore(frame.ts, IgnoreReason::Snapped, sink);
+                return;
+            }
             self.stats.malformed += 1;
             sink(DecodeEvent::Malformed {
                 ts: frame.ts,

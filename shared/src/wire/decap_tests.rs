@@ -31,11 +31,21 @@ fn seg(flow: &str, transport: Transport, payload: &[u8]) -> Out {
 }
 
 fn decode_with(dec: &mut Decoder, link: LinkType, ts: u64, data: &[u8]) -> Vec<Out> {
+    decode_frame(dec, link, ts, data, data.len() as u32)
+}
+
+fn decode_frame(
+    dec: &mut Decoder,
+    link: LinkType,
+    ts: u64,
+    data: &[u8],
+    orig_len: u32,
+) -> Vec<Out> {
     let frame = Frame {
         ts,
         link_type: link,
         data,
-        orig_len: data.len() as u32,
+        orig_len,
         interface: 0,
     };
     let mut out = Vec::new();
@@ -547,6 +557,31 @@ fn ipv4_options_and_bad_headers() {
         ] => assert_eq!(error.offset(), 24),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn header_cut_by_snap_length_is_not_malformed() {
+    let f = eth(0x0800, &udp4(SIP));
+    let mut dec = Decoder::default();
+    // 30 of the frame's bytes captured: the IPv4 header is cut by the snap length.
+    let out = decode_frame(&mut dec, LinkType::ETHERNET, 0, &f[..30], f.len() as u32);
+    assert_eq!(out, [Out::Ignored(IgnoreReason::Snapped)]);
+    // The same bytes with no snap length in play: malformed.
+    let out = decode_frame(&mut dec, LinkType::ETHERNET, 0, &f[..30], 30);
+    assert!(matches!(
+        &out[..],
+        [Out::Malformed {
+            layer: Layer::Ipv4,
+            ..
+        }]
+    ));
+    assert_eq!(
+        (
+            dec.stats().ignored(IgnoreReason::Snapped),
+            dec.stats().malformed
+        ),
+        (1, 1)
+    );
 }
 
 #[test]

@@ -124,7 +124,46 @@ def wrap_loss():
                    udp_frame(B, A, 50030, 40030, rtp(18, 65526 + i, 7 + 160 * i, 0xAAAAAAAA, plen=20))))
     write('wrap_loss.pcap', pk)
 
+def sip_invite_sdp():
+    sdp = ("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+           "m=audio 40040 RTP/AVP 96 97 101 11\r\n"
+           "a=rtpmap:96 opus/48000/2\r\na=rtpmap:97 AMR-WB/16000\r\n"
+           "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n")
+    msg = ("INVITE sip:bob@10.0.0.2 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:alice@10.0.0.1>;tag=1\r\nTo: <sip:bob@10.0.0.2>\r\n"
+           "Call-ID: sdp-dynamic-1@10.0.0.1\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@10.0.0.1>\r\n"
+           "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s") % (len(sdp), sdp)
+    return udp_frame(A, B, 5060, 5060, msg.encode())
+
+def sdp_dynamic():
+    """SDP-mapped dynamic PTs: opus/48000 with telephone-event, AMR-WB/16000 with a 32-bit
+    timestamp wrap, and static L16 (PT 11, 44100 Hz: Wireshark's integer-kHz quirk)."""
+    pk = [(T0, sip_invite_sdp())]
+    # opus with an RFC 4733 event (3 packets, same timestamp) in the middle.
+    seq, ts = 100, 48000
+    for i in range(60):
+        t = T0 + 0.1 + i * 0.020 + ((i * 7) % 5) * 0.0006
+        if 30 <= i < 33:
+            pk.append((t + 0.005, udp_frame(B, A, 50040, 40040,
+                       rtp(101, seq, ts, 0xB0B0B0B0, marker=(i == 30), plen=4))))
+            seq += 1
+        pk.append((t, udp_frame(B, A, 50040, 40040, rtp(96, seq, ts, 0xB0B0B0B0, plen=60))))
+        seq += 1; ts += 960
+    # AMR-WB crossing the 32-bit timestamp wrap.
+    ts = 0xFFFFFFFF - 320 * 20
+    for i in range(50):
+        t = T0 + 0.105 + i * 0.020 + ((i * 3) % 7) * 0.0005
+        pk.append((t, udp_frame(B, A, 50040, 40040, rtp(97, 9000 + i, ts, 0xC0C0C0C0, plen=33))))
+        ts = (ts + 320) & 0xffffffff
+    # L16 mono at 44100 Hz: 882 samples per 20 ms.
+    for i in range(40):
+        t = T0 + 0.107 + i * 0.020 + ((i * 5) % 3) * 0.0004
+        pk.append((t, udp_frame(B, A, 50040, 40040, rtp(11, 300 + i, 882 * i, 0xD0D0D0D0, plen=100))))
+    write('sdp_dynamic.pcap', pk)
+
 scenario()
 marker_and_jump()
 impairments()
 wrap_loss()
+sdp_dynamic()

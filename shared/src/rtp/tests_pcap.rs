@@ -115,10 +115,17 @@ fn own_file(name: &str) -> Vec<u8> {
 
 type Key = (IpAddr, u16, IpAddr, u16, u32);
 
+/// An SDP rtpmap the test applies to every stream (what Wireshark learnt from signalling).
+type Rtpmap = (u8, &'static str, u32);
+
 /// Runs every RTP-looking UDP payload through a `StreamStats` per (5-tuple, SSRC) and
 /// formats tshark rows. `te_from` lists source IPs whose PT 101 the SDP mapped to
 /// telephone-event (what Wireshark learnt from the signalling).
 fn rows(file: &[u8], te_from: &[IpAddr]) -> Vec<String> {
+    rows_with_rtpmap(file, te_from, &[])
+}
+
+fn rows_with_rtpmap(file: &[u8], te_from: &[IpAddr], rtpmap: &[Rtpmap]) -> Vec<String> {
     let (start, pkts) = udp_packets(file);
     let mut streams: HashMap<Key, StreamStats> = HashMap::new();
     let mut order: Vec<Key> = Vec::new();
@@ -134,6 +141,9 @@ fn rows(file: &[u8], te_from: &[IpAddr]) -> Vec<String> {
             if te_from.contains(&u.src) {
                 s.set_rtpmap(101, "telephone-event", 8000);
             }
+            for &(pt, name, rate) in rtpmap {
+                s.set_rtpmap(pt, name, rate);
+            }
             s
         });
         st.on_packet(u.ts, &p);
@@ -144,7 +154,13 @@ fn rows(file: &[u8], te_from: &[IpAddr]) -> Vec<String> {
         .map(|k| {
             let st = &streams[k];
             let te = te_from.contains(&k.0);
-            let names = st.payload_names(|pt| (te && pt == 101).then_some("telephone-event"));
+            let names = st.payload_names(|pt| {
+                rtpmap
+                    .iter()
+                    .find(|m| m.0 == pt)
+                    .map(|m| m.1)
+                    .or((te && pt == 101).then_some("telephone-event"))
+            });
             st.tshark_row(&RowIdentity {
                 capture_start: start,
                 src: k.0,
@@ -223,6 +239,23 @@ fn own_impairments_match_tshark() {
 #[test]
 fn own_wrap_loss_matches_tshark() {
     check_own("wrap_loss");
+}
+
+/// SDP-mapped dynamic PTs (opus/48000 + telephone-event, AMR-WB/16000 across a 32-bit
+/// timestamp wrap) and L16/44100 (Wireshark divides the clock by 1000 in integers).
+#[test]
+fn own_sdp_dynamic_matches_tshark() {
+    let pcap = own_file("sdp_dynamic.pcap");
+    let text = String::from_utf8(own_file("sdp_dynamic.tshark.txt")).unwrap();
+    let map = [
+        (96, "opus", 48000),
+        (97, "AMR-WB", 16000),
+        (101, "telephone-event", 8000),
+    ];
+    assert_rows(
+        &rows_with_rtpmap(&pcap, &[], &map),
+        &expected_rows(&text, false),
+    );
 }
 
 fn check_corpus(name: &str, heuristic: bool, te_from: &[IpAddr]) {

@@ -670,4 +670,38 @@ mod tests {
             core::mem::size_of::<StreamStats>()
         );
     }
+
+    proptest::proptest! {
+        /// Random sequences (any seq/ts/pt/marker, non-decreasing time): counts agree, jitter
+        /// figures stay finite and non-negative, MOS stays in [1, 4.5].
+        #[test]
+        fn invariants_hold_for_random_streams(
+            pkts in proptest::collection::vec(
+                (0u64..200_000_000, proptest::num::u16::ANY, proptest::num::u32::ANY, 0u8..128, proptest::bool::ANY),
+                0..300,
+            )
+        ) {
+            let mut s = StreamStats::new();
+            s.set_rtpmap(101, "telephone-event", 8000);
+            s.set_rtpmap(96, "opus", 48000);
+            let mut t = 0u64;
+            for (dt, seq, ts, pt, m) in &pkts {
+                t += dt;
+                feed(&mut s, t, *pt, *seq, *ts, *m);
+            }
+            proptest::prop_assert_eq!(s.packets(), pkts.len() as u64);
+            let row = s.tshark().row();
+            proptest::prop_assert_eq!(u64::from(row.packets), pkts.len() as u64);
+            for v in [row.mean_jitter_ms, row.max_jitter_ms, row.mean_delta_ms, row.max_delta_ms] {
+                proptest::prop_assert!(v.is_finite() && v >= 0.0);
+            }
+            if let Some(j) = s.jitter_ms() {
+                proptest::prop_assert!(j.is_finite() && j >= 0.0);
+            }
+            proptest::prop_assert!(s.duplicates() + s.late() <= s.packets());
+            if let Ok(q) = mos_for_stream(&s, by_static_pt(0), Some(40.0)) {
+                proptest::prop_assert!((1.0..=4.5).contains(&q.mos));
+            }
+        }
+    }
 }

@@ -261,7 +261,7 @@ impl StreamStats {
         // Our own extended sequence for duplicates, late packets and loss runs.
         let duplicate = self.track_sequence(first, seq);
         if !duplicate {
-            self.interval.received += 1;
+            self.interval.received = self.interval.received.saturating_add(1);
         }
 
         // RFC 3550 jitter (telephone-event and unknown clocks excluded).
@@ -290,7 +290,7 @@ impl StreamStats {
             let arrival_ms = arrival.saturating_sub(self.first_arrival) as f64 / 1e6;
             let transit = arrival_ms - self.media_ts as f64 * 1000.0 / f64::from(rate);
             if self.jb_fixed.on_packet(transit, marker) {
-                self.interval.jb_discards += 1;
+                self.interval.jb_discards = self.interval.jb_discards.saturating_add(1);
                 self.burst_gap.lost(1, true);
             } else {
                 self.burst_gap.received();
@@ -317,8 +317,8 @@ impl StreamStats {
             let gap = delta - 1;
             if gap > 0 && gap <= MAX_GAP {
                 self.loss_runs.on_gap(gap as u64);
-                self.interval.lost += gap as u32;
-                self.interval.loss_runs += 1;
+                self.interval.lost = self.interval.lost.saturating_add(gap as u32);
+                self.interval.loss_runs = self.interval.loss_runs.saturating_add(1);
                 self.burst_gap.lost(gap as u64, false);
             }
             self.recent = if delta >= 128 {

@@ -272,7 +272,7 @@ impl TsharkStats {
         // (first wrap below the start number, or 65535 -> 0 right after the start).
         let wrapped = seq < self.start_seq_nr || (seq == 0 && self.stop_seq_nr == 65535);
         if wrapped && in_time_sequence && !self.under {
-            self.seq_cycles += 1;
+            self.seq_cycles = self.seq_cycles.wrapping_add(1);
             self.under = true;
         } else if seq > self.start_seq_nr && in_time_sequence && self.under {
             self.under = false;
@@ -286,10 +286,10 @@ impl TsharkStats {
             && (self.seq_num + 1 < seq || self.seq_num.wrapping_sub(seq) > 0xFF00)
         {
             self.seq_num = seq;
-            self.sequence += 1;
+            self.sequence = self.sequence.saturating_add(1);
             flags |= FLAG_WRONG_SEQ;
         } else if self.seq_num + 1 > seq {
-            self.sequence += 1;
+            self.sequence = self.sequence.saturating_add(1);
             flags |= FLAG_WRONG_SEQ;
         }
 
@@ -353,7 +353,7 @@ impl TsharkStats {
             self.time = current_time;
         }
         self.stop_seq_nr = seq;
-        self.total_nr += 1;
+        self.total_nr = self.total_nr.saturating_add(1);
     }
 
     /// Packets seen (duplicates included).

@@ -112,6 +112,8 @@ pub struct StreamStats {
     prev_ts: u32,
     media_clock: u32,
     jb_prev_ts: u32,
+    ms_per_tick: f64,
+    interval_max_jitter_ts: f64,
     /// Lowest extended sequence number seen.
     first_ext: i64,
     interval: IntervalStats,
@@ -160,6 +162,8 @@ impl StreamStats {
             prev_ts: 0,
             media_clock: 0,
             jb_prev_ts: 0,
+            ms_per_tick: 0.0,
+            interval_max_jitter_ts: 0.0,
             first_ext: 0,
             interval: IntervalStats::default(),
             interval_base_seq: 0,
@@ -274,21 +278,22 @@ impl StreamStats {
             }
         }
         self.prev_ts = ts;
-        if let Some(j) = self.jitter.jitter_ms() {
-            self.interval.max_jitter_ms = self.interval.max_jitter_ms.max(j);
-        }
+        // Kept in timestamp units per packet; converted to ms when the interval closes.
+        self.interval_max_jitter_ts = self.interval_max_jitter_ts.max(self.jitter.jitter);
 
         // Jitter-buffer models on the unwrapped media time.
         if rate != 0 && !duplicate {
             if self.media_clock != rate {
                 self.media_clock = rate;
+                self.ms_per_tick = 1000.0 / f64::from(rate);
                 self.media_ts = 0;
             } else {
                 self.media_ts += i64::from(ts.wrapping_sub(self.jb_prev_ts) as i32);
             }
             self.jb_prev_ts = ts;
-            let arrival_ms = arrival.saturating_sub(self.first_arrival) as f64 / 1e6;
-            let transit = arrival_ms - self.media_ts as f64 * 1000.0 / f64::from(rate);
+            // Multiplications, not divisions: this model is ours, no bit-exactness to keep.
+            let arrival_ms = arrival.saturating_sub(self.first_arrival) as f64 * 1e-6;
+            let transit = arrival_ms - self.media_ts as f64 * self.ms_per_tick;
             if self.jb_fixed.on_packet(transit, marker) {
                 self.interval.jb_discards = self.interval.jb_discards.saturating_add(1);
                 self.burst_gap.lost(1, true);
@@ -354,6 +359,8 @@ impl StreamStats {
         }
         let mut closed = self.interval;
         closed.end = arrival;
+        closed.max_jitter_ms = self.interval_jitter_ms();
+        self.interval_max_jitter_ts = 0.0;
         closed.expected =
             (self.highest - self.interval_base_seq).clamp(0, i64::from(u32::MAX)) as u32;
         let slot = (self.ring_head + self.ring_len) % INTERVAL_RING;
@@ -371,6 +378,15 @@ impl StreamStats {
         self.interval_base_seq = self.highest;
     }
 
+    fn interval_jitter_ms(&self) -> f64 {
+        let clock = self.jitter.clock();
+        if clock == 0 {
+            0.0
+        } else {
+            self.interval_max_jitter_ts * 1000.0 / f64::from(clock)
+        }
+    }
+
     /// Oldest closed 10-second interval not yet pulled.
     pub fn pop_interval(&mut self) -> Option<IntervalStats> {
         if self.ring_len == 0 {
@@ -386,6 +402,7 @@ impl StreamStats {
     pub fn current_interval(&self) -> IntervalStats {
         let mut it = self.interval;
         it.end = self.last_arrival;
+        it.max_jitter_ms = self.interval_jitter_ms();
         it.expected = (self.highest - self.interval_base_seq).clamp(0, i64::from(u32::MAX)) as u32;
         it
     }

@@ -254,7 +254,10 @@ impl TsharkStats {
             return;
         }
         self.last_arrival = arrival;
-        let current_time = arrival.saturating_sub(self.first_arrival) as f64 / 1_000_000.0;
+        // nstime_to_msec of the relative time: seconds × 1000 + nanoseconds / 1e6.
+        let rel = arrival.saturating_sub(self.first_arrival);
+        let current_time =
+            (rel / 1_000_000_000) as f64 * 1000.0 + (rel % 1_000_000_000) as f64 / 1_000_000.0;
         let mut flags = 0u8;
 
         // In time sequence: within half the 32-bit range at or after the *first* timestamp.

@@ -162,8 +162,56 @@ def sdp_dynamic():
         pk.append((t, udp_frame(B, A, 50040, 40040, rtp(11, 300 + i, 882 * i, 0xD0D0D0D0, plen=100))))
     write('sdp_dynamic.pcap', pk)
 
+def rtcp_sr(ssrc, ntp_sec, ntp_frac, rtp_ts, pc, oc, blocks=b'', rc=0):
+    words = (24 + len(blocks)) // 4
+    return struct.pack('!BBHIIIIII', 0x80 | rc, 200, words, ssrc, ntp_sec, ntp_frac, rtp_ts, pc, oc) + blocks
+
+def rtcp_rr(ssrc, blocks, rc):
+    return struct.pack('!BBHI', 0x80 | rc, 201, (4 + len(blocks)) // 4, ssrc) + blocks
+
+def report_block(src, frac, cum, ext_hi, jitter, lsr, dlsr):
+    return struct.pack('!IIIIII', src, (frac << 24) | (cum & 0xffffff), ext_hi, jitter, lsr, dlsr)
+
+def rtcp_sdes(ssrc, cname):
+    item = bytes([1, len(cname)]) + cname + b'\x00'
+    chunk = struct.pack('!I', ssrc) + item
+    chunk += b'\x00' * ((4 - len(chunk) % 4) % 4)
+    return struct.pack('!BBH', 0x81, 202, len(chunk) // 4) + chunk
+
+def rtcp_xr_voip(ssrc, src):
+    body = struct.pack('!IBBBBHHHHbbBBBBBBBBHHH', src, 12, 3, 200, 5, 60, 5000, 120, 45,
+                       -20, 127, 55, 16, 88, 127, 42, 41, 0xF2, 0, 40, 80, 120)
+    blk = struct.pack('!BBH', 7, 0, 8) + body
+    return struct.pack('!BBHI', 0x80, 207, (4 + len(blk)) // 4, ssrc) + blk
+
+def rtcp_bye(ssrc):
+    return struct.pack('!BBHI', 0x81, 203, 1, ssrc)
+
+def rtcp_session():
+    """SR/RR exchange with LSR/DLSR (tshark computes the round trip when
+    rtcp.show_roundtrip_calculation is on), SDES, XR VoIP Metrics and BYE."""
+    pk = []
+    a, b = 0x11111111, 0x22222222
+    ntp_sec = 3900000000
+    for k in range(3):
+        t = T0 + k * 5.0
+        ntp_frac = (k * 0x20000000) & 0xffffffff
+        lsr = ((ntp_sec + k * 5) & 0xffff) << 16 | (ntp_frac >> 16)
+        sr = rtcp_sr(a, ntp_sec + k * 5, ntp_frac, 160000 + k * 40000, 500 + 250 * k, 80000 + 40000 * k)
+        pk.append((t, udp_frame(A, B, 40001, 50001, sr + rtcp_sdes(a, b'alice@10.0.0.1'))))
+        dlsr = int((0.150 + 0.05 * k) * 65536)
+        rtt = 0.040 + 0.010 * k
+        blk = report_block(a, 3 * k, k - 1, 65580 + 250 * k, 54 + k, lsr, dlsr)
+        rr = rtcp_rr(b, blk, 1)
+        comp = rr + rtcp_sdes(b, b'bob@10.0.0.2')
+        if k == 2:
+            comp += rtcp_xr_voip(b, a) + rtcp_bye(b)
+        pk.append((t + rtt + (0.150 + 0.05 * k), udp_frame(B, A, 50001, 40001, comp)))
+    write('rtcp_session.pcap', pk)
+
 scenario()
 marker_and_jump()
 impairments()
 wrap_loss()
 sdp_dynamic()
+rtcp_session()

@@ -108,7 +108,7 @@ pub(crate) fn corpus_file(name: &str) -> Option<Vec<u8>> {
     }
 }
 
-fn own_file(name: &str) -> Vec<u8> {
+pub(crate) fn own_file(name: &str) -> Vec<u8> {
     let path = format!("{}/../pcaps/rtp/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

@@ -209,9 +209,57 @@ def rtcp_session():
         pk.append((t + rtt + (0.150 + 0.05 * k), udp_frame(B, A, 50001, 40001, comp)))
     write('rtcp_session.pcap', pk)
 
+def randomized():
+    """Differential test: seeded random impairments (loss, duplicates, reordering, sequence
+    jumps back and forth, timestamp jumps and old timestamps, markers, PT changes incl. CN and
+    unknown dynamic PTs, 16-bit sequence wrap) on 6 streams."""
+    import random
+    rng = random.Random(20261123)
+    pk = []
+    pts = [0, 0, 0, 8, 8, 18, 13, 3, 9, 96]
+    for k in range(6):
+        ssrc = 0x5EED0000 + k
+        seq = rng.randrange(65536) if k % 2 else 65400 + k
+        ts = rng.randrange(1 << 32)
+        t = T0 + k * 0.003
+        pt = rng.choice([0, 8, 18])
+        held = None
+        for i in range(220):
+            r = rng.random()
+            t += 0.020 + rng.uniform(-0.006, 0.006) * (k + 1) / 3
+            seq = (seq + 1) & 0xffff
+            ts = (ts + 160) & 0xffffffff
+            marker = False
+            if r < 0.04:
+                seq = (seq + rng.randrange(1, 6)) & 0xffff  # loss burst
+            elif r < 0.05:
+                seq = (seq - rng.randrange(1, 4)) & 0xffff  # sequence goes back
+            elif r < 0.06:
+                ts = (ts + rng.randrange(160, 80000)) & 0xffffffff
+                marker = rng.random() < 0.5
+            elif r < 0.065:
+                ts = (ts - rng.randrange(160, 3200)) & 0xffffffff
+            elif r < 0.08:
+                pt = rng.choice(pts)
+            elif r < 0.085:
+                seq = (seq + rng.randrange(100, 40000)) & 0xffff
+            fr = udp_frame(A, B, 41000 + 2 * k, 51000 + 2 * k, rtp(pt, seq, ts, ssrc, marker=marker, plen=20))
+            if held is not None:
+                pk.append((t, held))
+                held = None
+                t += 0.0001
+            if rng.random() < 0.03:
+                held = fr  # sent after the next packet (reordering)
+                continue
+            pk.append((t, fr))
+            if rng.random() < 0.02:
+                pk.append((t + 0.0005, fr))  # duplicate
+    write('randomized.pcap', pk)
+
 scenario()
 marker_and_jump()
 impairments()
 wrap_loss()
 sdp_dynamic()
 rtcp_session()
+randomized()

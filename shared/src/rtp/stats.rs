@@ -207,6 +207,12 @@ impl StreamStats {
         }
     }
 
+    /// The capture's first packet time, for bit-exact tshark figures (see
+    /// [`TsharkStats::set_time_origin`]). Call before the first packet.
+    pub fn set_time_origin(&mut self, capture_start: Nanos) {
+        self.tshark.set_time_origin(capture_start);
+    }
+
     /// The clock Wireshark 4.0 would use for `pt` in this stream.
     pub fn clock_for(&self, pt: u8) -> PtClock {
         if pt < 96 {

@@ -138,6 +138,7 @@ fn rows_with_rtpmap(file: &[u8], te_from: &[IpAddr], rtpmap: &[Rtpmap]) -> Vec<S
         let st = streams.entry(key).or_insert_with(|| {
             order.push(key);
             let mut s = StreamStats::new();
+            s.set_time_origin(start);
             if te_from.contains(&u.src) {
                 s.set_rtpmap(101, "telephone-event", 8000);
             }
@@ -258,6 +259,13 @@ fn own_sdp_dynamic_matches_tshark() {
     );
 }
 
+/// Seeded random impairments on 6 streams (see `randomized()` in the generator): a
+/// differential test of the whole 4.0 algorithm, quirks included.
+#[test]
+fn own_randomized_matches_tshark() {
+    check_own("randomized");
+}
+
 fn check_corpus(name: &str, heuristic: bool, te_from: &[IpAddr]) {
     let Some(pcap) = corpus_file(&format!("pcaps/{name}")) else {
         return;
@@ -289,4 +297,15 @@ fn corpus_sipp_rtp_echo_matches_tshark() {
 #[test]
 fn corpus_sipp_ipv6_matches_tshark() {
     check_corpus("gen_sipp_ipv6_uac_pcap.pcap", false, &[]);
+}
+
+/// Ad-hoc differential check against any capture:
+/// `RTP_DIFF_PCAP=x.pcap RTP_DIFF_REF=x.txt cargo test -p callscope-shared --lib diff_any -- --ignored`
+/// where `x.txt` is `tshark -r x.pcap -o rtp.heuristic_rtp:TRUE -q -z rtp,streams`.
+#[test]
+#[ignore]
+fn diff_any_capture_against_tshark() {
+    let pcap = std::fs::read(std::env::var("RTP_DIFF_PCAP").unwrap()).unwrap();
+    let text = std::fs::read_to_string(std::env::var("RTP_DIFF_REF").unwrap()).unwrap();
+    assert_rows(&rows(&pcap, &[]), &expected_rows(&text, false));
 }

@@ -206,6 +206,9 @@ pub struct TsharkStats {
     sequence: u32,
     /// Bit i set when payload type i was seen (names are listed in PT order).
     pts_seen: u128,
+    /// Time origin (tshark: the capture's first packet); the stream's first packet if unset.
+    origin: Nanos,
+    origin_set: bool,
 }
 
 /// The figures of one `rtp,streams` row (before formatting).
@@ -238,6 +241,19 @@ impl TsharkStats {
     ) {
         self.pts_seen |= 1u128 << (pt & 0x7f);
         let seq = u32::from(seq);
+        // nstime_to_msec of the time relative to the origin: seconds × 1000 + ns / 1e6.
+        let origin = if self.origin_set {
+            self.origin
+        } else {
+            self.first_arrival
+        };
+        let rel = if self.total_nr == 0 && !self.origin_set {
+            0
+        } else {
+            arrival.saturating_sub(origin)
+        };
+        let current_time =
+            (rel / 1_000_000_000) as f64 * 1000.0 + (rel % 1_000_000_000) as f64 / 1_000_000.0;
         if self.total_nr == 0 {
             self.first_arrival = arrival;
             self.last_arrival = arrival;
@@ -245,7 +261,7 @@ impl TsharkStats {
             self.stop_seq_nr = seq;
             self.seq_num = seq;
             self.first_timestamp = ts;
-            self.time = 0.0;
+            self.time = current_time;
             self.lastnominaltime = 0.0;
             self.pt = pt;
             self.min_delta = -1.0;
@@ -254,10 +270,6 @@ impl TsharkStats {
             return;
         }
         self.last_arrival = arrival;
-        // nstime_to_msec of the relative time: seconds × 1000 + nanoseconds / 1e6.
-        let rel = arrival.saturating_sub(self.first_arrival);
-        let current_time =
-            (rel / 1_000_000_000) as f64 * 1000.0 + (rel % 1_000_000_000) as f64 / 1_000_000.0;
         let mut flags = 0u8;
 
         // In time sequence: within half the 32-bit range at or after the *first* timestamp.
@@ -357,6 +369,15 @@ impl TsharkStats {
         }
         self.stop_seq_nr = seq;
         self.total_nr = self.total_nr.saturating_add(1);
+    }
+
+    /// Sets the time origin tshark measures from (the first packet of the capture). Floating
+    /// point rounding of the per-packet arithmetic depends on it, so set it for bit-exact
+    /// tshark figures; without it the stream's first packet is the origin (differences show
+    /// at most in the last printed digit, and only on exact ties).
+    pub fn set_time_origin(&mut self, origin: Nanos) {
+        self.origin = origin;
+        self.origin_set = true;
     }
 
     /// Packets seen (duplicates included).

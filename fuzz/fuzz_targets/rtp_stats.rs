@@ -22,6 +22,10 @@ fuzz_target!(|data: &[u8]| {
         _ => {}
     }
     let mut t: u64 = 1_700_000_000_000_000_000;
+    if cfg & 4 != 0 {
+        // tshark measures from the capture's first packet.
+        s.set_time_origin(t - u64::from(cfg) * 1_000_000);
+    }
     let mut accepted = 0u64;
     while let Some((rec, tail)) = rest.split_first_chunk::<10>() {
         rest = tail;

@@ -12,7 +12,7 @@
 use super::burst::{BurstGap, LossRuns};
 use super::jitter_buffer::JitterBufferModel;
 use super::packet::RtpPacket;
-use super::rfc3550::{JitterEstimator, SeqState, SeqVerdict};
+use super::rfc3550::{JitterEstimator, SeqState};
 use super::tshark::{
     PtClock, RowIdentity, TsharkStats, format_tshark_row, is_telephone_event, mime_clock_rate,
     static_clock_rate,
@@ -266,7 +266,8 @@ impl StreamStats {
 
         self.close_intervals(arrival);
         self.tshark.on_packet(arrival, seq, ts, pt, marker, clock);
-        let _verdict: SeqVerdict = self.seq.update(seq);
+        // RFC 3550 A.1 (its verdict only matters to its own counters).
+        self.seq.update(seq);
 
         // Our own extended sequence for duplicates, late packets and loss runs.
         let duplicate = self.track_sequence(first, seq);

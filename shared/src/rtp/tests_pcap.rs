@@ -225,6 +225,8 @@ fn check_own(name: &str) {
 #[test]
 fn own_scenario_matches_tshark() {
     check_own("scenario");
+    let text = String::from_utf8(own_file("scenario.tshark.txt")).unwrap();
+    assert_eq!(text.lines().nth(1), Some(super::tshark::TSHARK_HEADER));
 }
 
 #[test]

@@ -490,3 +490,64 @@ pub fn format_tshark_row(id: &RowIdentity<'_>, stats: &TsharkStats) -> String {
         if r.problem { "X" } else { "" }
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_tables() {
+        assert_eq!(static_clock_rate(0), 8000);
+        assert_eq!(static_clock_rate(9), 8000); // G.722 quirk (RFC 3551)
+        assert_eq!(static_clock_rate(6), 16000);
+        assert_eq!(static_clock_rate(11), 44100);
+        assert_eq!(static_clock_rate(20), 0);
+        // Last matching prefix in table order: AMR-WB is not AMR.
+        assert_eq!(mime_clock_rate("AMR-WB"), 16000);
+        assert_eq!(mime_clock_rate("amr"), 8000);
+        assert_eq!(mime_clock_rate("EVRCWB0"), 16000);
+        assert_eq!(mime_clock_rate("iLBC"), 0);
+        assert!(is_telephone_event("Telephone-Event"));
+        assert!(!is_telephone_event("tel"));
+        assert_eq!(short_payload_name(101), "RTPType-101");
+        assert_eq!(short_payload_name(127), "RTPType-127");
+        assert_eq!(short_payload_name(21), "Unassigned");
+    }
+
+    /// §2.1 row layout: the S3 stream of the reference scenario.
+    #[test]
+    fn row_format() {
+        let mut s = TsharkStats::default();
+        s.set_time_origin(1_000_030_000_000);
+        let base = 1_000_050_000_000u64;
+        for i in 0..10u32 {
+            let t = base + u64::from(i) * 20_000_000;
+            s.on_packet(t, 7 + i as u16, 160 * i, 0, false, PtClock::Rate(8000));
+            if [2, 5, 8].contains(&i) {
+                s.on_packet(
+                    t + 2_000_000,
+                    7 + i as u16,
+                    160 * i,
+                    0,
+                    false,
+                    PtClock::Rate(8000),
+                );
+            }
+        }
+        let names = s.payload_names(|_| None);
+        let id = RowIdentity {
+            capture_start: 1_000_030_000_000,
+            src: "10.0.0.1".parse().unwrap(),
+            src_port: 40004,
+            dst: "10.0.0.2".parse().unwrap(),
+            dst_port: 50004,
+            ssrc: 0x33333333,
+            payload_names: &names,
+        };
+        assert_eq!(
+            format_tshark_row(&id, &s),
+            "     0.020000      0.200000        10.0.0.1 40004        10.0.0.2 50004 0x33333333            g711U    13    -3 (-30.0%)           2.000          15.000          20.000           0.000           0.283           0.574 X"
+        );
+    }
+}

@@ -50,9 +50,7 @@ pub fn header_end(buf: &[u8]) -> Option<(usize, usize)> {
 /// Value of the Content-Length (or `l`) header in a header block, if present and numeric.
 pub fn content_length(headers: &[u8]) -> Option<usize> {
     for line in headers.split(|&b| b == b'\n') {
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
+        let Some(colon) = memchr::memchr(b':', line) else { continue };
         let name = trim(&line[..colon]);
         if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
             let v = trim(&line[colon + 1..]);
@@ -82,25 +80,13 @@ mod tests {
 
     #[test]
     fn incomplete_body_waits() {
-        assert_eq!(
-            message_len(b"INVITE x SIP/2.0\r\nContent-Length: 10\r\n\r\nabc"),
-            FrameLen::Incomplete
-        );
-        assert_eq!(
-            message_len(b"INVITE x SIP/2.0\r\nContent-Le"),
-            FrameLen::Incomplete
-        );
+        assert_eq!(message_len(b"INVITE x SIP/2.0\r\nContent-Length: 10\r\n\r\nabc"), FrameLen::Incomplete);
+        assert_eq!(message_len(b"INVITE x SIP/2.0\r\nContent-Le"), FrameLen::Incomplete);
     }
 
     #[test]
     fn lf_only_and_missing_length() {
-        assert_eq!(
-            message_len(b"BYE x SIP/2.0\nl: 0\n\n"),
-            FrameLen::Complete(20)
-        );
-        assert_eq!(
-            message_len(b"BYE x SIP/2.0\nVia: x\n\n"),
-            FrameLen::NoContentLength(22)
-        );
+        assert_eq!(message_len(b"BYE x SIP/2.0\nl: 0\n\n"), FrameLen::Complete(20));
+        assert_eq!(message_len(b"BYE x SIP/2.0\nVia: x\n\n"), FrameLen::NoContentLength(22));
     }
 }

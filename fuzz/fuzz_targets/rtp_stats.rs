@@ -13,7 +13,9 @@ use callscope_shared::rtp::{RtpPacket, StreamStats};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&cfg, mut rest)) = data.split_first() else { return };
+    let Some((&cfg, mut rest)) = data.split_first() else {
+        return;
+    };
     let mut s = StreamStats::new();
     match cfg & 3 {
         1 => s.set_rtpmap(96 + (cfg >> 3), "telephone-event", 8000),
@@ -53,10 +55,17 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(s.packets(), accepted);
     let row = s.tshark().row();
     assert_eq!(u64::from(row.packets), accepted);
-    for v in [row.mean_jitter_ms, row.max_jitter_ms, row.mean_delta_ms, row.max_delta_ms] {
+    for v in [
+        row.mean_jitter_ms,
+        row.max_jitter_ms,
+        row.mean_delta_ms,
+        row.max_delta_ms,
+    ] {
         assert!(v.is_finite() && v >= 0.0, "{row:?}");
     }
-    assert!(row.min_jitter_ms == -1.0 || (row.min_jitter_ms.is_finite() && row.min_jitter_ms >= 0.0));
+    assert!(
+        row.min_jitter_ms == -1.0 || (row.min_jitter_ms.is_finite() && row.min_jitter_ms >= 0.0)
+    );
     if let Some(j) = s.jitter_ms() {
         assert!(j.is_finite() && j >= 0.0, "{j}");
     }

@@ -226,7 +226,10 @@ fn check_own(name: &str) {
 fn own_scenario_matches_tshark() {
     check_own("scenario");
     let text = String::from_utf8(own_file("scenario.tshark.txt")).unwrap();
-    assert_eq!(text.lines().nth(1), Some(super::tshark::TSHARK_HEADER));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.first(), Some(&super::tshark::TSHARK_TITLE));
+    assert_eq!(lines.get(1), Some(&super::tshark::TSHARK_HEADER));
+    assert_eq!(lines.last(), Some(&super::tshark::TSHARK_FOOTER));
 }
 
 #[test]

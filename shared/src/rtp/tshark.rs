@@ -442,6 +442,11 @@ impl TsharkStats {
     }
 }
 
+/// The `rtp,streams` title line (tshark 4.0).
+pub const TSHARK_TITLE: &str = "========================= RTP Streams ========================";
+/// The closing line.
+pub const TSHARK_FOOTER: &str = "==============================================================";
+
 /// The `rtp,streams` header line (tshark 4.0).
 pub const TSHARK_HEADER: &str = "   Start time      End time     Src IP addr  Port    Dest IP addr  Port       SSRC          Payload  Pkts         Lost   Min Delta(ms)  Mean Delta(ms)   Max Delta(ms)  Min Jitter(ms) Mean Jitter(ms)  Max Jitter(ms) Problems?";
 

@@ -81,15 +81,12 @@ fn build_stream(n: usize, ssrc: u32, seed: u64) -> Vec<(u64, [u8; PKT_LEN])> {
     out
 }
 
-/// This thread's user+system CPU time (Linux `/proc/thread-self/stat`, 100 Hz ticks): the
+/// This thread's on-CPU time in seconds (Linux `/proc/thread-self/schedstat`, ns): the
 /// machine is shared, so wall-clock rates understate what one core does.
 fn thread_cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let utime: f64 = f.get(11)?.parse().ok()?;
-    let stime: f64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
 }
 
 fn report(name: &str, packets: usize, secs: f64, allocs: u64, cpu: Option<f64>) {

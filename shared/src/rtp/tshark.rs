@@ -209,6 +209,9 @@ pub struct TsharkStats {
     /// Time origin (tshark: the capture's first packet); the stream's first packet if unset.
     origin: Nanos,
     origin_set: bool,
+    /// Cache of `clock_rate / 1000` (an integer division per packet otherwise).
+    khz_clock: u32,
+    khz: f64,
 }
 
 /// The figures of one `rtp,streams` row (before formatting).
@@ -325,7 +328,11 @@ impl TsharkStats {
         if in_time_sequence {
             if clock_rate != 0 {
                 // Integer kHz, as Wireshark divides `clock_rate / 1000` in integers.
-                let khz = f64::from(clock_rate / 1000);
+                if clock_rate != self.khz_clock {
+                    self.khz_clock = clock_rate;
+                    self.khz = f64::from(clock_rate / 1000);
+                }
+                let khz = self.khz;
                 let nominaltime = f64::from(ts.wrapping_sub(self.first_timestamp)) / khz;
                 let expected_time = self.time + (nominaltime - self.lastnominaltime);
                 let diff = (current_time - expected_time).abs();

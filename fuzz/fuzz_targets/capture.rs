@@ -6,7 +6,9 @@ use callscope_shared::wire::capture::CaptureReader;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut reader) = CaptureReader::new(data) else { return };
+    let Ok(mut reader) = CaptureReader::new(data) else {
+        return;
+    };
     let range = data.as_ptr_range();
     let mut last_offset = reader.offset();
     assert!(last_offset <= data.len());
@@ -17,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         match item {
             Ok(frame) => {
                 let r = frame.data.as_ptr_range();
-                assert!(r.start >= range.start && r.end <= range.end, "frame outside the input");
+                assert!(
+                    r.start >= range.start && r.end <= range.end,
+                    "frame outside the input"
+                );
             }
             Err(_) => {
                 assert!(reader.next().is_none(), "an error must end the iteration");

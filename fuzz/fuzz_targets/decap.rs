@@ -11,10 +11,16 @@ use libfuzzer_sys::fuzz_target;
 const LINKS: [u32; 12] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 9];
 
 fuzz_target!(|data: &[u8]| {
-    let [sel, nframes, step, rest @ ..] = data else { return };
+    let [sel, nframes, step, rest @ ..] = data else {
+        return;
+    };
     let link = LinkType(LINKS[usize::from(*sel) % LINKS.len()]);
     let n = 1 + usize::from(*nframes % 4);
-    let cfg = DecoderConfig { frag_timeout: 1_000, frag_max_datagrams: 4, ..Default::default() };
+    let cfg = DecoderConfig {
+        frag_timeout: 1_000,
+        frag_max_datagrams: 4,
+        ..Default::default()
+    };
     let max = cfg.frag_max_datagram_size;
     let mut dec = Decoder::new(cfg);
     let chunk = rest.len().div_ceil(n).max(1);
@@ -34,11 +40,16 @@ fuzz_target!(|data: &[u8]| {
                 DecodeEvent::Segment(s) => {
                     let p = s.payload.as_ptr_range();
                     let inside = p.start >= range.start && p.end <= range.end;
-                    assert!(inside || s.payload.len() <= max, "payload neither in frame nor reassembled");
+                    assert!(
+                        inside || s.payload.len() <= max,
+                        "payload neither in frame nor reassembled"
+                    );
                     assert!(s.payload.len() <= 65_535);
                     assert_eq!(s.ts, frame.ts);
                 }
-                DecodeEvent::Malformed { data, error, layer, .. } => {
+                DecodeEvent::Malformed {
+                    data, error, layer, ..
+                } => {
                     assert_eq!(data.as_ptr_range(), range);
                     assert_eq!(error.layer(), layer);
                 }

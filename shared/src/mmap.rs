@@ -33,4 +33,23 @@ impl MappedFile {
     pub fn bytes(&self) -> &[u8] {
         self.map.as_deref().unwrap_or(&[])
     }
+
+    /// Tells the kernel that the bytes before `offset` will not be read again, so their pages
+    /// leave the resident set: a multi-gigabyte capture read once would otherwise count whole
+    /// in the process's memory. A no-op on non-Unix systems.
+    pub fn release_before(&self, offset: usize) {
+        const PAGE: usize = 4096;
+        #[cfg(unix)]
+        if let Some(map) = &self.map {
+            let len = offset.min(map.len()) / PAGE * PAGE;
+            if len > 0 {
+                // SAFETY: the mapping is private, read-only and never written, so dropping its
+                // pages only makes the next access read them from the file again, with the
+                // same bytes; slices still borrowed from this range stay valid.
+                let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len) };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = offset;
+    }
 }

@@ -65,9 +65,6 @@ pub struct Flow {
 
 impl Flow {
     pub fn reversed(self) -> Self {
-        Self {
-            src: self.dst,
-            dst: self.src,
-        }
+        Self { src: self.dst, dst: self.src }
     }
 }

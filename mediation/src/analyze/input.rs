@@ -7,6 +7,10 @@ use callscope_shared::wire::capture::{CaptureReader, Frame};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Bytes kept resident behind the read position when releasing pages of a mapped capture
+/// (covers a frame held back by the merge of several files).
+const RELEASE_MARGIN: usize = 1 << 20;
+
 pub struct Capture {
     path: PathBuf,
     map: MappedFile,
@@ -69,6 +73,9 @@ pub fn feed(
                 n += 1;
                 if n & 0xffff == 0 {
                     progress.update(src.reader.offset(), n);
+                    if let Some(c) = captures.first() {
+                        c.map.release_before(src.reader.offset().saturating_sub(RELEASE_MARGIN));
+                    }
                 }
             }
             progress.update(src.reader.offset(), n);
@@ -90,6 +97,9 @@ pub fn feed(
             n += 1;
             if n & 0xffff == 0 {
                 progress.update(readers.iter().map(|s| s.reader.offset()).sum(), n);
+                for (s, c) in readers.iter().zip(captures) {
+                    c.map.release_before(s.reader.offset().saturating_sub(RELEASE_MARGIN));
+                }
             }
         }
         progress.update(readers.iter().map(|s| s.reader.offset()).sum(), n);

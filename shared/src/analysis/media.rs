@@ -46,6 +46,9 @@ pub(crate) struct Tracked {
 
 pub(crate) struct MediaTracker {
     heuristic: bool,
+    /// Capture time of the first frame: tshark computes times relative to it, and so must
+    /// the statistics to round exactly as it does.
+    pub origin: crate::net::Nanos,
     targets: FastMap<Endpoint, Target>,
     streams: FastMap<(Flow, u32), usize>,
     pub list: Vec<Tracked>,
@@ -60,6 +63,7 @@ impl MediaTracker {
     pub fn new(heuristic: bool) -> Self {
         Self {
             heuristic,
+            origin: 0,
             targets: FastMap::default(),
             streams: FastMap::default(),
             list: Vec::new(),
@@ -186,6 +190,7 @@ impl MediaTracker {
             .map(|t| t.payloads.clone())
             .unwrap_or_default();
         let mut stats = StreamStats::new();
+        stats.set_time_origin(self.origin);
         for (pt, name, clock) in &payloads {
             stats.set_rtpmap(*pt, name, *clock);
         }

@@ -76,7 +76,10 @@ impl Analyzer {
     pub fn on_frame(&mut self, frame: &Frame<'_>) {
         let core = &mut self.core;
         core.frame_no += 1;
-        core.first_ts.get_or_insert(frame.ts);
+        if core.first_ts.is_none() {
+            core.first_ts = Some(frame.ts);
+            core.media.origin = frame.ts;
+        }
         core.last_ts = core.last_ts.max(frame.ts);
         let streams = &mut self.streams;
         self.decoder.decode(frame, &mut |ev| match ev {

@@ -15,7 +15,7 @@ pub struct LossRuns {
 impl LossRuns {
     pub fn on_gap(&mut self, missing: u64) {
         if missing > 0 {
-            self.runs += 1;
+            self.runs = self.runs.saturating_add(1);
             self.lost_in_runs += missing;
         }
     }

@@ -257,6 +257,56 @@ pub fn mos_for_interval(
     ))
 }
 
+/// Our own measurement expressed as an RFC 3611 VoIP Metrics block (rates ×256, ms), so it
+/// can be stored and compared field by field with what an endpoint reports in XR or
+/// vq-rtcpxr. R and MOS are filled when a quality estimate is available.
+pub fn measured_voip_metrics(
+    stats: &StreamStats,
+    codec: CodecLookup,
+    rtt_ms: Option<f64>,
+) -> super::xr::VoipMetrics {
+    let expected = stats.expected();
+    let unique = stats.packets().saturating_sub(stats.duplicates());
+    let lost = expected.saturating_sub(unique);
+    let rate = |n: u64| {
+        if expected == 0 {
+            0
+        } else {
+            ((n as f64 * 256.0 / expected as f64).min(255.0)) as u8
+        }
+    };
+    let ptime = stats.tshark().row().mean_delta_ms.clamp(1.0, 200.0);
+    let bg = stats.burst_gap().metrics(ptime);
+    let q = mos_for_stream(stats, codec, rtt_ms).ok();
+    let jb = stats.jitter_buffer_fixed();
+    let ms16 = |v: f64| v.clamp(0.0, 65535.0) as u16;
+    super::xr::VoipMetrics {
+        ssrc: stats.ssrc().unwrap_or(0),
+        loss_rate: rate(lost),
+        discard_rate: rate(jb.discarded),
+        burst_density: bg.burst_density,
+        gap_density: bg.gap_density,
+        burst_duration: bg.burst_duration_ms,
+        gap_duration: bg.gap_duration_ms,
+        round_trip_delay: rtt_ms.map_or(0, ms16),
+        end_system_delay: 0,
+        signal_level: None,
+        noise_level: None,
+        rerl: None,
+        gmin: super::burst::BurstGap::GMIN as u8,
+        // 127 is "unavailable" in XR, so a real value is capped at 126.
+        r_factor: q.map(|q| q.r.clamp(0.0, 100.0).round().min(126.0) as u8),
+        ext_r_factor: None,
+        mos_lq: None,
+        mos_cq: q.map(|q| (q.mos * 10.0).round() as u8),
+        // PLC unspecified, jitter buffer non-adaptive (the fixed model).
+        rx_config: 0b0010_0000,
+        jb_nominal: ms16(jb.delay_ms()),
+        jb_maximum: ms16(jb.delay_ms()),
+        jb_abs_max: ms16(jb.delay_ms()),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -339,6 +389,38 @@ mod tests {
         // Wideband: Ie,WB 13 at no loss -> R 116, Rx 89.92, MOS 4.337.
         let r = 129.0 - 13.0;
         assert!((mos_for_scale(r, Scale::Wideband) - 4.337).abs() < 1e-3);
+    }
+
+    #[test]
+    fn measured_block_from_stream() {
+        use super::super::codec::by_static_pt;
+        use super::super::packet::RtpPacket;
+        let mut s = StreamStats::new();
+        for i in 0..500u32 {
+            if (100..104).contains(&i) {
+                continue;
+            }
+            let mut b = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34];
+            b[2..4].copy_from_slice(&(i as u16).to_be_bytes());
+            b[4..8].copy_from_slice(&(160 * i).to_be_bytes());
+            b.extend_from_slice(&[0xd5; 160]);
+            s.on_packet(
+                u64::from(i) * 20_000_000,
+                &RtpPacket::new_checked(&b).unwrap(),
+            );
+        }
+        let vm = measured_voip_metrics(&s, by_static_pt(0), Some(80.0));
+        assert_eq!(vm.ssrc, 0x1234);
+        assert_eq!(vm.loss_rate, 2); // 4/500 × 256 = 2.05
+        assert_eq!(vm.discard_rate, 0);
+        assert_eq!(vm.round_trip_delay, 80);
+        assert_eq!(vm.jb_nominal, 60);
+        assert!(vm.burst_density > 0 && vm.burst_duration > 0);
+        assert!(vm.r_factor.is_some() && vm.mos_cq.is_some());
+        assert_eq!(
+            super::super::xr::VoipMetrics::parse(&vm.to_block()[4..]),
+            Some(vm)
+        );
     }
 
     #[test]

@@ -176,8 +176,13 @@ impl JitterEstimator {
         self.clock = clock;
         prev?;
         // D = (R_i − R_{i−1}) − (S_i − S_{i−1}); timestamps wrap-safe as signed 32-bit.
-        let dr_ns = arrival_ns as i128 - pa as i128;
-        let dr_ts = dr_ns as f64 * f64::from(clock) / 1e9;
+        // Arrival step in timestamp units, dr_ns × clock / 1e9, in integers while they fit
+        // (gaps under ~53 h at 48 kHz): exact for whole ticks and no float division.
+        let dr_ns = arrival_ns.wrapping_sub(pa) as i64;
+        let dr_ts = match dr_ns.checked_mul(i64::from(clock)) {
+            Some(num) => (num / 1_000_000_000) as f64 + (num % 1_000_000_000) as f64 * 1e-9,
+            None => dr_ns as f64 * f64::from(clock) / 1e9,
+        };
         let ds = f64::from(ts.wrapping_sub(pt) as i32);
         let d = (dr_ts - ds).abs();
         self.jitter += (d - self.jitter) / 16.0;
@@ -185,6 +190,11 @@ impl JitterEstimator {
             self.max_jitter = self.jitter;
         }
         Some(d)
+    }
+
+    /// Clock rate of the last packet with a known clock (0: none yet).
+    pub fn clock(&self) -> u32 {
+        self.clock
     }
 
     /// Current J in ms (`None` before a clock was known).

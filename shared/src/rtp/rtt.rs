@@ -3,6 +3,7 @@
 //! kept apart from our measurements. Fixed-size state, no allocation.
 
 use super::rtcp::{ReportBlock, RtcpCompound, RtcpPacket};
+use super::xr::{VoipMetrics, XrBlock};
 use crate::net::Nanos;
 
 /// SRs remembered for LSR matching.
@@ -41,6 +42,13 @@ pub struct RtcpSession {
     next_slot: usize,
     /// Latest RTT segment per reporter direction: (reporter SSRC, ns).
     last_rtt: [Option<(u32, u64)>; 2],
+    /// XR Receiver Reference Times seen (reporter SSRC, middle 32 NTP bits, capture time):
+    /// DLRR sub-blocks quote them like LSR.
+    rrts: [SrSeen; 4],
+    next_rrt: usize,
+    /// Latest XR VoIP Metrics per reported source SSRC, with the reporter and time.
+    xr_voip: [Option<(u32, u32, Nanos, VoipMetrics)>; 4],
+    next_xr: usize,
 }
 
 /// RTT from the quantities of §6.2/§6.3: (arrival of RR − arrival of the SR) − DLSR.
@@ -80,6 +88,12 @@ impl RtcpSession {
                 RtcpPacket::ReceiverReport(rr) => {
                     for b in rr.report_blocks() {
                         self.on_block(at, rr.ssrc, b);
+                    }
+                }
+                RtcpPacket::ExtendedReport(xr) => {
+                    for b in xr.blocks() {
+                        let Ok(b) = b else { break };
+                        self.on_xr_block(at, xr.ssrc, &b);
                     }
                 }
                 _ => {}
@@ -126,6 +140,68 @@ impl RtcpSession {
                 self.next_slot = (self.next_slot + 1) % REPORTED_SLOTS;
             }
         }
+    }
+
+    fn on_xr_block(&mut self, at: Nanos, reporter: u32, b: &XrBlock<'_>) {
+        if let Some(ntp) = b.receiver_reference_time() {
+            let middle = (ntp >> 16) as u32;
+            self.rrts[self.next_rrt] = SrSeen {
+                ssrc: reporter,
+                lsr: middle,
+                at,
+                used: true,
+            };
+            self.next_rrt = (self.next_rrt + 1) % self.rrts.len();
+        }
+        for (ssrc, lrr, dlrr) in b.dlrr() {
+            if lrr == 0 || dlrr == 0 {
+                continue;
+            }
+            let rtt = self
+                .rrts
+                .iter()
+                .find(|r| r.used && r.ssrc == ssrc && r.lsr == lrr)
+                .and_then(|r| rtt_from_observation(r.at, at, dlrr));
+            if let Some(rtt) = rtt {
+                self.store_rtt(reporter, rtt);
+            }
+        }
+        if let Some(vm) = b.voip_metrics() {
+            let entry = Some((vm.ssrc, reporter, at, vm));
+            match self
+                .xr_voip
+                .iter()
+                .position(|e| matches!(e, Some((s, ..)) if *s == vm.ssrc))
+            {
+                Some(i) => self.xr_voip[i] = entry,
+                None => {
+                    self.xr_voip[self.next_xr] = entry;
+                    self.next_xr = (self.next_xr + 1) % self.xr_voip.len();
+                }
+            }
+        }
+    }
+
+    fn store_rtt(&mut self, reporter: u32, rtt: u64) {
+        let slot = match self
+            .last_rtt
+            .iter()
+            .position(|r| matches!(r, Some((s, _)) if *s == reporter))
+        {
+            Some(i) => i,
+            None => self.last_rtt.iter().position(Option::is_none).unwrap_or(0),
+        };
+        self.last_rtt[slot] = Some((reporter, rtt));
+    }
+
+    /// The latest XR VoIP Metrics block about `ssrc` (the endpoint's own view), with the
+    /// reporter's SSRC and the capture time.
+    pub fn reported_voip_metrics(&self, ssrc: u32) -> Option<(u32, Nanos, &VoipMetrics)> {
+        self.xr_voip
+            .iter()
+            .flatten()
+            .find(|e| e.0 == ssrc)
+            .map(|(_, r, t, vm)| (*r, *t, vm))
     }
 
     /// The latest report about `ssrc` (what its receiver said: loss, jitter).
@@ -215,5 +291,74 @@ mod tests {
         let mut t = RtcpSession::new();
         t.on_datagram(5, &rr(1, 2, 0, 0, 0x1234_5678, 10));
         assert_eq!(t.rtt_to(1), None);
+    }
+
+    /// Our `pcaps/rtp/rtcp_session.pcap` against tshark 4.0.17 (`rtcp_session.tshark.txt`,
+    /// command in its first line): tshark's `rtcp.roundtrip-delay` is 41, 51, 60 ms for the
+    /// three RRs (it truncates DLSR to whole ms, so allow ±1 ms), and the XR VoIP Metrics
+    /// fields it decodes (burst density 200, RT delay 120, MOS-LQ 4.2, JB nominal 40).
+    #[test]
+    fn own_rtcp_session_matches_tshark() {
+        use super::super::RtcpCompound;
+        use super::super::tests_pcap::{own_file, udp_packets};
+        let file = own_file("rtcp_session.pcap");
+        let (_, udps) = udp_packets(&file);
+        let mut s = RtcpSession::new();
+        let tshark_rtt_ms = [41.0, 51.0, 60.0];
+        let expected_block = [
+            (0u8, -1i32, 1_191_182_336u32, 9830u32),
+            (3, 0, 1_191_518_208, 13107),
+            (6, 1, 1_191_854_080, 16384),
+        ];
+        let mut rr_seen = 0;
+        for u in &udps {
+            s.on_datagram(u.ts, u.payload);
+            let first = RtcpCompound::new(u.payload).next().unwrap().unwrap();
+            if let RtcpPacket::ReceiverReport(rr) = first {
+                let b = rr.report_blocks().next().unwrap();
+                let (frac, cum, lsr, dlsr) = expected_block[rr_seen];
+                assert_eq!(
+                    (b.fraction_lost, b.cumulative_lost, b.lsr, b.dlsr),
+                    (frac, cum, lsr, dlsr)
+                );
+                let ours = s.rtt_to(0x2222_2222).unwrap() as f64 / 1e6;
+                assert!(
+                    (ours - tshark_rtt_ms[rr_seen]).abs() <= 1.0,
+                    "RR {rr_seen}: {ours} ms"
+                );
+                rr_seen += 1;
+            }
+        }
+        assert_eq!(rr_seen, 3);
+        let (reporter, _, vm) = s.reported_voip_metrics(0x1111_1111).unwrap();
+        assert_eq!(reporter, 0x2222_2222);
+        assert_eq!(
+            (
+                vm.burst_density,
+                vm.round_trip_delay,
+                vm.mos_lq_value(),
+                vm.jb_nominal
+            ),
+            (200, 120, Some(4.2), 40)
+        );
+        assert_eq!(vm.noise_level, None); // 127 = unavailable
+        assert_eq!(s.reported(0x1111_1111).unwrap().block.cumulative_lost, 1);
+    }
+
+    #[test]
+    fn xr_rrt_dlrr_round_trip() {
+        // Reporter 0xA sends RRT (BT 4) with NTP 0x0001_0002_0003_0004; 0xB answers 250 ms
+        // later with DLRR (BT 5) quoting LRR = middle 32 bits and DLRR = 0.1 s -> 150 ms.
+        let mut rrt = vec![0x80, 207, 0, 4, 0, 0, 0, 0xA, 4, 0, 0, 2];
+        rrt.extend_from_slice(&0x0001_0002_0003_0004u64.to_be_bytes());
+        let mut dlrr = vec![0x80, 207, 0, 5, 0, 0, 0, 0xB, 5, 0, 0, 3];
+        for w in [0xAu32, 0x0002_0003, 6554] {
+            dlrr.extend_from_slice(&w.to_be_bytes());
+        }
+        let mut s = RtcpSession::new();
+        s.on_datagram(1_000_000_000, &rrt);
+        s.on_datagram(1_250_000_000, &dlrr);
+        let rtt = s.rtt_to(0xB).unwrap() as f64 / 1e6;
+        assert!((rtt - 150.0).abs() < 0.01, "{rtt}");
     }
 }

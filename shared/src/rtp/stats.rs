@@ -12,7 +12,7 @@
 use super::burst::{BurstGap, LossRuns};
 use super::jitter_buffer::JitterBufferModel;
 use super::packet::RtpPacket;
-use super::rfc3550::{JitterEstimator, SeqState, SeqVerdict};
+use super::rfc3550::{JitterEstimator, SeqState};
 use super::tshark::{
     PtClock, RowIdentity, TsharkStats, format_tshark_row, is_telephone_event, mime_clock_rate,
     static_clock_rate,
@@ -112,6 +112,8 @@ pub struct StreamStats {
     prev_ts: u32,
     media_clock: u32,
     jb_prev_ts: u32,
+    ms_per_tick: f64,
+    interval_max_jitter_ts: f64,
     /// Lowest extended sequence number seen.
     first_ext: i64,
     interval: IntervalStats,
@@ -160,6 +162,8 @@ impl StreamStats {
             prev_ts: 0,
             media_clock: 0,
             jb_prev_ts: 0,
+            ms_per_tick: 0.0,
+            interval_max_jitter_ts: 0.0,
             first_ext: 0,
             interval: IntervalStats::default(),
             interval_base_seq: 0,
@@ -201,6 +205,12 @@ impl StreamStats {
                 mime_clock_rate(encoding)
             };
         }
+    }
+
+    /// The capture's first packet time, for bit-exact tshark figures (see
+    /// [`TsharkStats::set_time_origin`]). Call before the first packet.
+    pub fn set_time_origin(&mut self, capture_start: Nanos) {
+        self.tshark.set_time_origin(capture_start);
     }
 
     /// The clock Wireshark 4.0 would use for `pt` in this stream.
@@ -256,12 +266,13 @@ impl StreamStats {
 
         self.close_intervals(arrival);
         self.tshark.on_packet(arrival, seq, ts, pt, marker, clock);
-        let _verdict: SeqVerdict = self.seq.update(seq);
+        // RFC 3550 A.1 (its verdict only matters to its own counters).
+        self.seq.update(seq);
 
         // Our own extended sequence for duplicates, late packets and loss runs.
         let duplicate = self.track_sequence(first, seq);
         if !duplicate {
-            self.interval.received += 1;
+            self.interval.received = self.interval.received.saturating_add(1);
         }
 
         // RFC 3550 jitter (telephone-event and unknown clocks excluded).
@@ -274,23 +285,24 @@ impl StreamStats {
             }
         }
         self.prev_ts = ts;
-        if let Some(j) = self.jitter.jitter_ms() {
-            self.interval.max_jitter_ms = self.interval.max_jitter_ms.max(j);
-        }
+        // Kept in timestamp units per packet; converted to ms when the interval closes.
+        self.interval_max_jitter_ts = self.interval_max_jitter_ts.max(self.jitter.jitter);
 
         // Jitter-buffer models on the unwrapped media time.
         if rate != 0 && !duplicate {
             if self.media_clock != rate {
                 self.media_clock = rate;
+                self.ms_per_tick = 1000.0 / f64::from(rate);
                 self.media_ts = 0;
             } else {
                 self.media_ts += i64::from(ts.wrapping_sub(self.jb_prev_ts) as i32);
             }
             self.jb_prev_ts = ts;
-            let arrival_ms = arrival.saturating_sub(self.first_arrival) as f64 / 1e6;
-            let transit = arrival_ms - self.media_ts as f64 * 1000.0 / f64::from(rate);
+            // Multiplications, not divisions: this model is ours, no bit-exactness to keep.
+            let arrival_ms = arrival.saturating_sub(self.first_arrival) as f64 * 1e-6;
+            let transit = arrival_ms - self.media_ts as f64 * self.ms_per_tick;
             if self.jb_fixed.on_packet(transit, marker) {
-                self.interval.jb_discards += 1;
+                self.interval.jb_discards = self.interval.jb_discards.saturating_add(1);
                 self.burst_gap.lost(1, true);
             } else {
                 self.burst_gap.received();
@@ -317,8 +329,8 @@ impl StreamStats {
             let gap = delta - 1;
             if gap > 0 && gap <= MAX_GAP {
                 self.loss_runs.on_gap(gap as u64);
-                self.interval.lost += gap as u32;
-                self.interval.loss_runs += 1;
+                self.interval.lost = self.interval.lost.saturating_add(gap as u32);
+                self.interval.loss_runs = self.interval.loss_runs.saturating_add(1);
                 self.burst_gap.lost(gap as u64, false);
             }
             self.recent = if delta >= 128 {
@@ -354,6 +366,8 @@ impl StreamStats {
         }
         let mut closed = self.interval;
         closed.end = arrival;
+        closed.max_jitter_ms = self.interval_jitter_ms();
+        self.interval_max_jitter_ts = 0.0;
         closed.expected =
             (self.highest - self.interval_base_seq).clamp(0, i64::from(u32::MAX)) as u32;
         let slot = (self.ring_head + self.ring_len) % INTERVAL_RING;
@@ -371,6 +385,15 @@ impl StreamStats {
         self.interval_base_seq = self.highest;
     }
 
+    fn interval_jitter_ms(&self) -> f64 {
+        let clock = self.jitter.clock();
+        if clock == 0 {
+            0.0
+        } else {
+            self.interval_max_jitter_ts * 1000.0 / f64::from(clock)
+        }
+    }
+
     /// Oldest closed 10-second interval not yet pulled.
     pub fn pop_interval(&mut self) -> Option<IntervalStats> {
         if self.ring_len == 0 {
@@ -386,6 +409,7 @@ impl StreamStats {
     pub fn current_interval(&self) -> IntervalStats {
         let mut it = self.interval;
         it.end = self.last_arrival;
+        it.max_jitter_ms = self.interval_jitter_ms();
         it.expected = (self.highest - self.interval_base_seq).clamp(0, i64::from(u32::MAX)) as u32;
         it
     }
@@ -669,5 +693,39 @@ mod tests {
             "{}",
             core::mem::size_of::<StreamStats>()
         );
+    }
+
+    proptest::proptest! {
+        /// Random sequences (any seq/ts/pt/marker, non-decreasing time): counts agree, jitter
+        /// figures stay finite and non-negative, MOS stays in [1, 4.5].
+        #[test]
+        fn invariants_hold_for_random_streams(
+            pkts in proptest::collection::vec(
+                (0u64..200_000_000, proptest::num::u16::ANY, proptest::num::u32::ANY, 0u8..128, proptest::bool::ANY),
+                0..300,
+            )
+        ) {
+            let mut s = StreamStats::new();
+            s.set_rtpmap(101, "telephone-event", 8000);
+            s.set_rtpmap(96, "opus", 48000);
+            let mut t = 0u64;
+            for (dt, seq, ts, pt, m) in &pkts {
+                t += dt;
+                feed(&mut s, t, *pt, *seq, *ts, *m);
+            }
+            proptest::prop_assert_eq!(s.packets(), pkts.len() as u64);
+            let row = s.tshark().row();
+            proptest::prop_assert_eq!(u64::from(row.packets), pkts.len() as u64);
+            for v in [row.mean_jitter_ms, row.max_jitter_ms, row.mean_delta_ms, row.max_delta_ms] {
+                proptest::prop_assert!(v.is_finite() && v >= 0.0);
+            }
+            if let Some(j) = s.jitter_ms() {
+                proptest::prop_assert!(j.is_finite() && j >= 0.0);
+            }
+            proptest::prop_assert!(s.duplicates() + s.late() <= s.packets());
+            if let Ok(q) = mos_for_stream(&s, by_static_pt(0), Some(40.0)) {
+                proptest::prop_assert!((1.0..=4.5).contains(&q.mos));
+            }
+        }
     }
 }

@@ -108,17 +108,24 @@ pub(crate) fn corpus_file(name: &str) -> Option<Vec<u8>> {
     }
 }
 
-fn own_file(name: &str) -> Vec<u8> {
+pub(crate) fn own_file(name: &str) -> Vec<u8> {
     let path = format!("{}/../pcaps/rtp/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 type Key = (IpAddr, u16, IpAddr, u16, u32);
 
+/// An SDP rtpmap the test applies to every stream (what Wireshark learnt from signalling).
+type Rtpmap = (u8, &'static str, u32);
+
 /// Runs every RTP-looking UDP payload through a `StreamStats` per (5-tuple, SSRC) and
 /// formats tshark rows. `te_from` lists source IPs whose PT 101 the SDP mapped to
 /// telephone-event (what Wireshark learnt from the signalling).
 fn rows(file: &[u8], te_from: &[IpAddr]) -> Vec<String> {
+    rows_with_rtpmap(file, te_from, &[])
+}
+
+fn rows_with_rtpmap(file: &[u8], te_from: &[IpAddr], rtpmap: &[Rtpmap]) -> Vec<String> {
     let (start, pkts) = udp_packets(file);
     let mut streams: HashMap<Key, StreamStats> = HashMap::new();
     let mut order: Vec<Key> = Vec::new();
@@ -131,8 +138,12 @@ fn rows(file: &[u8], te_from: &[IpAddr]) -> Vec<String> {
         let st = streams.entry(key).or_insert_with(|| {
             order.push(key);
             let mut s = StreamStats::new();
+            s.set_time_origin(start);
             if te_from.contains(&u.src) {
                 s.set_rtpmap(101, "telephone-event", 8000);
+            }
+            for &(pt, name, rate) in rtpmap {
+                s.set_rtpmap(pt, name, rate);
             }
             s
         });
@@ -144,7 +155,13 @@ fn rows(file: &[u8], te_from: &[IpAddr]) -> Vec<String> {
         .map(|k| {
             let st = &streams[k];
             let te = te_from.contains(&k.0);
-            let names = st.payload_names(|pt| (te && pt == 101).then_some("telephone-event"));
+            let names = st.payload_names(|pt| {
+                rtpmap
+                    .iter()
+                    .find(|m| m.0 == pt)
+                    .map(|m| m.1)
+                    .or((te && pt == 101).then_some("telephone-event"))
+            });
             st.tshark_row(&RowIdentity {
                 capture_start: start,
                 src: k.0,
@@ -208,6 +225,11 @@ fn check_own(name: &str) {
 #[test]
 fn own_scenario_matches_tshark() {
     check_own("scenario");
+    let text = String::from_utf8(own_file("scenario.tshark.txt")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.first(), Some(&super::tshark::TSHARK_TITLE));
+    assert_eq!(lines.get(1), Some(&super::tshark::TSHARK_HEADER));
+    assert_eq!(lines.last(), Some(&super::tshark::TSHARK_FOOTER));
 }
 
 #[test]
@@ -223,6 +245,30 @@ fn own_impairments_match_tshark() {
 #[test]
 fn own_wrap_loss_matches_tshark() {
     check_own("wrap_loss");
+}
+
+/// SDP-mapped dynamic PTs (opus/48000 + telephone-event, AMR-WB/16000 across a 32-bit
+/// timestamp wrap) and L16/44100 (Wireshark divides the clock by 1000 in integers).
+#[test]
+fn own_sdp_dynamic_matches_tshark() {
+    let pcap = own_file("sdp_dynamic.pcap");
+    let text = String::from_utf8(own_file("sdp_dynamic.tshark.txt")).unwrap();
+    let map = [
+        (96, "opus", 48000),
+        (97, "AMR-WB", 16000),
+        (101, "telephone-event", 8000),
+    ];
+    assert_rows(
+        &rows_with_rtpmap(&pcap, &[], &map),
+        &expected_rows(&text, false),
+    );
+}
+
+/// Seeded random impairments on 6 streams (see `randomized()` in the generator): a
+/// differential test of the whole 4.0 algorithm, quirks included.
+#[test]
+fn own_randomized_matches_tshark() {
+    check_own("randomized");
 }
 
 fn check_corpus(name: &str, heuristic: bool, te_from: &[IpAddr]) {
@@ -256,4 +302,15 @@ fn corpus_sipp_rtp_echo_matches_tshark() {
 #[test]
 fn corpus_sipp_ipv6_matches_tshark() {
     check_corpus("gen_sipp_ipv6_uac_pcap.pcap", false, &[]);
+}
+
+/// Ad-hoc differential check against any capture:
+/// `RTP_DIFF_PCAP=x.pcap RTP_DIFF_REF=x.txt cargo test -p callscope-shared --lib diff_any -- --ignored`
+/// where `x.txt` is `tshark -r x.pcap -o rtp.heuristic_rtp:TRUE -q -z rtp,streams`.
+#[test]
+#[ignore]
+fn diff_any_capture_against_tshark() {
+    let pcap = std::fs::read(std::env::var("RTP_DIFF_PCAP").unwrap()).unwrap();
+    let text = std::fs::read_to_string(std::env::var("RTP_DIFF_REF").unwrap()).unwrap();
+    assert_rows(&rows(&pcap, &[]), &expected_rows(&text, false));
 }

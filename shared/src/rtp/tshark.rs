@@ -206,6 +206,12 @@ pub struct TsharkStats {
     sequence: u32,
     /// Bit i set when payload type i was seen (names are listed in PT order).
     pts_seen: u128,
+    /// Time origin (tshark: the capture's first packet); the stream's first packet if unset.
+    origin: Nanos,
+    origin_set: bool,
+    /// Cache of `clock_rate / 1000` (an integer division per packet otherwise).
+    khz_clock: u32,
+    khz: f64,
 }
 
 /// The figures of one `rtp,streams` row (before formatting).
@@ -238,6 +244,19 @@ impl TsharkStats {
     ) {
         self.pts_seen |= 1u128 << (pt & 0x7f);
         let seq = u32::from(seq);
+        // nstime_to_msec of the time relative to the origin: seconds × 1000 + ns / 1e6.
+        let origin = if self.origin_set {
+            self.origin
+        } else {
+            self.first_arrival
+        };
+        let rel = if self.total_nr == 0 && !self.origin_set {
+            0
+        } else {
+            arrival.saturating_sub(origin)
+        };
+        let current_time =
+            (rel / 1_000_000_000) as f64 * 1000.0 + (rel % 1_000_000_000) as f64 / 1_000_000.0;
         if self.total_nr == 0 {
             self.first_arrival = arrival;
             self.last_arrival = arrival;
@@ -245,7 +264,7 @@ impl TsharkStats {
             self.stop_seq_nr = seq;
             self.seq_num = seq;
             self.first_timestamp = ts;
-            self.time = 0.0;
+            self.time = current_time;
             self.lastnominaltime = 0.0;
             self.pt = pt;
             self.min_delta = -1.0;
@@ -254,7 +273,6 @@ impl TsharkStats {
             return;
         }
         self.last_arrival = arrival;
-        let current_time = arrival.saturating_sub(self.first_arrival) as f64 / 1_000_000.0;
         let mut flags = 0u8;
 
         // In time sequence: within half the 32-bit range at or after the *first* timestamp.
@@ -272,7 +290,7 @@ impl TsharkStats {
         // (first wrap below the start number, or 65535 -> 0 right after the start).
         let wrapped = seq < self.start_seq_nr || (seq == 0 && self.stop_seq_nr == 65535);
         if wrapped && in_time_sequence && !self.under {
-            self.seq_cycles += 1;
+            self.seq_cycles = self.seq_cycles.wrapping_add(1);
             self.under = true;
         } else if seq > self.start_seq_nr && in_time_sequence && self.under {
             self.under = false;
@@ -286,10 +304,10 @@ impl TsharkStats {
             && (self.seq_num + 1 < seq || self.seq_num.wrapping_sub(seq) > 0xFF00)
         {
             self.seq_num = seq;
-            self.sequence += 1;
+            self.sequence = self.sequence.saturating_add(1);
             flags |= FLAG_WRONG_SEQ;
         } else if self.seq_num + 1 > seq {
-            self.sequence += 1;
+            self.sequence = self.sequence.saturating_add(1);
             flags |= FLAG_WRONG_SEQ;
         }
 
@@ -310,7 +328,11 @@ impl TsharkStats {
         if in_time_sequence {
             if clock_rate != 0 {
                 // Integer kHz, as Wireshark divides `clock_rate / 1000` in integers.
-                let khz = f64::from(clock_rate / 1000);
+                if clock_rate != self.khz_clock {
+                    self.khz_clock = clock_rate;
+                    self.khz = f64::from(clock_rate / 1000);
+                }
+                let khz = self.khz;
                 let nominaltime = f64::from(ts.wrapping_sub(self.first_timestamp)) / khz;
                 let expected_time = self.time + (nominaltime - self.lastnominaltime);
                 let diff = (current_time - expected_time).abs();
@@ -353,7 +375,16 @@ impl TsharkStats {
             self.time = current_time;
         }
         self.stop_seq_nr = seq;
-        self.total_nr += 1;
+        self.total_nr = self.total_nr.saturating_add(1);
+    }
+
+    /// Sets the time origin tshark measures from (the first packet of the capture). Floating
+    /// point rounding of the per-packet arithmetic depends on it, so set it for bit-exact
+    /// tshark figures; without it the stream's first packet is the origin (differences show
+    /// at most in the last printed digit, and only on exact ties).
+    pub fn set_time_origin(&mut self, origin: Nanos) {
+        self.origin = origin;
+        self.origin_set = true;
     }
 
     /// Packets seen (duplicates included).
@@ -418,6 +449,11 @@ impl TsharkStats {
     }
 }
 
+/// The `rtp,streams` title line (tshark 4.0).
+pub const TSHARK_TITLE: &str = "========================= RTP Streams ========================";
+/// The closing line.
+pub const TSHARK_FOOTER: &str = "==============================================================";
+
 /// The `rtp,streams` header line (tshark 4.0).
 pub const TSHARK_HEADER: &str = "   Start time      End time     Src IP addr  Port    Dest IP addr  Port       SSRC          Payload  Pkts         Lost   Min Delta(ms)  Mean Delta(ms)   Max Delta(ms)  Min Jitter(ms) Mean Jitter(ms)  Max Jitter(ms) Problems?";
 
@@ -465,4 +501,65 @@ pub fn format_tshark_row(id: &RowIdentity<'_>, stats: &TsharkStats) -> String {
         r.max_jitter_ms,
         if r.problem { "X" } else { "" }
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_tables() {
+        assert_eq!(static_clock_rate(0), 8000);
+        assert_eq!(static_clock_rate(9), 8000); // G.722 quirk (RFC 3551)
+        assert_eq!(static_clock_rate(6), 16000);
+        assert_eq!(static_clock_rate(11), 44100);
+        assert_eq!(static_clock_rate(20), 0);
+        // Last matching prefix in table order: AMR-WB is not AMR.
+        assert_eq!(mime_clock_rate("AMR-WB"), 16000);
+        assert_eq!(mime_clock_rate("amr"), 8000);
+        assert_eq!(mime_clock_rate("EVRCWB0"), 16000);
+        assert_eq!(mime_clock_rate("iLBC"), 0);
+        assert!(is_telephone_event("Telephone-Event"));
+        assert!(!is_telephone_event("tel"));
+        assert_eq!(short_payload_name(101), "RTPType-101");
+        assert_eq!(short_payload_name(127), "RTPType-127");
+        assert_eq!(short_payload_name(21), "Unassigned");
+    }
+
+    /// §2.1 row layout: the S3 stream of the reference scenario.
+    #[test]
+    fn row_format() {
+        let mut s = TsharkStats::default();
+        s.set_time_origin(1_000_030_000_000);
+        let base = 1_000_050_000_000u64;
+        for i in 0..10u32 {
+            let t = base + u64::from(i) * 20_000_000;
+            s.on_packet(t, 7 + i as u16, 160 * i, 0, false, PtClock::Rate(8000));
+            if [2, 5, 8].contains(&i) {
+                s.on_packet(
+                    t + 2_000_000,
+                    7 + i as u16,
+                    160 * i,
+                    0,
+                    false,
+                    PtClock::Rate(8000),
+                );
+            }
+        }
+        let names = s.payload_names(|_| None);
+        let id = RowIdentity {
+            capture_start: 1_000_030_000_000,
+            src: "10.0.0.1".parse().unwrap(),
+            src_port: 40004,
+            dst: "10.0.0.2".parse().unwrap(),
+            dst_port: 50004,
+            ssrc: 0x33333333,
+            payload_names: &names,
+        };
+        assert_eq!(
+            format_tshark_row(&id, &s),
+            "     0.020000      0.200000        10.0.0.1 40004        10.0.0.2 50004 0x33333333            g711U    13    -3 (-30.0%)           2.000          15.000          20.000           0.000           0.283           0.574 X"
+        );
+    }
 }

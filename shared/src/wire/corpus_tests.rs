@@ -333,3 +333,78 @@ fn corpus_icmp_quoted_sip_flows() {
     }
     assert_eq!(quoted, [7, 10, 12, 14, 15]);
 }
+
+/// A segment as the cross-check compares it.
+struct Seen {
+    rel_ns: u64,
+    src: String,
+    dst: String,
+    sport: u16,
+}
+
+/// For every SIP message tshark found (`ref/<file>.sip_msgs.tsv`: frame number, relative time,
+/// ip/ipv6 source and destination (outer first for tunnels and ICMP), transport source port),
+/// the decoder's segment of that frame has the innermost addresses and the source port, and
+/// the frame's capture time relative to the first frame equals tshark's to the nanosecond.
+#[test]
+fn corpus_sip_frames_match_tshark_addresses_and_times() {
+    let Some(dir) = corpus() else { return };
+    let mut rows_checked = 0;
+    for e in EXPECT {
+        let tsv = dir.join("ref").join(format!("{}.sip_msgs.tsv", e.file));
+        let text = std::fs::read_to_string(&tsv).unwrap();
+        let bytes = std::fs::read(dir.join("pcaps").join(e.file)).unwrap();
+        let mut dec = Decoder::default();
+        let mut first = None;
+        let mut seen: Vec<Vec<Seen>> = Vec::new();
+        for f in CaptureReader::new(&bytes).unwrap() {
+            let f = f.unwrap();
+            let t0 = *first.get_or_insert(f.ts);
+            let mut segs = Vec::new();
+            dec.decode(&f, &mut |ev| {
+                if let DecodeEvent::Segment(s) = ev {
+                    segs.push(Seen {
+                        rel_ns: s.ts - t0,
+                        src: s.flow.src.ip.to_string(),
+                        dst: s.flow.dst.ip.to_string(),
+                        sport: s.flow.src.port,
+                    });
+                }
+            });
+            seen.push(segs);
+        }
+        for line in text.lines().skip(1) {
+            let c: Vec<&str> = line.split('\t').collect();
+            let frame: usize = c[0].parse().unwrap();
+            let (secs, frac) = c[1].split_once('.').unwrap();
+            let rel_ns =
+                secs.parse::<u64>().unwrap() * 1_000_000_000 + frac.parse::<u64>().unwrap();
+            let last = |a: &str, b: &str| -> String {
+                let v = if a.is_empty() { b } else { a };
+                v.rsplit(',').next().unwrap().to_string()
+            };
+            let src = last(c[2], c[3]);
+            let dst = last(c[4], c[5]);
+            let port = [c[6], c[7], c[8]]
+                .into_iter()
+                .find(|p| !p.is_empty())
+                .unwrap();
+            let sport: u16 = port.rsplit(',').next().unwrap().parse().unwrap();
+            let segs = &seen[frame - 1];
+            assert!(
+                segs.iter().any(|s| s.src == src
+                    && s.dst == dst
+                    && s.sport == sport
+                    && s.rel_ns == rel_ns),
+                "{} frame {frame}: tshark {src}:{sport} -> {dst} at {rel_ns} ns; decoder {:?}",
+                e.file,
+                segs.iter()
+                    .map(|s| (&s.src, s.sport, &s.dst, s.rel_ns))
+                    .collect::<Vec<_>>()
+            );
+            rows_checked += 1;
+        }
+    }
+    // `cat ref/*.sip_msgs.tsv | grep -vc '^frame.number'` -> 2311 SIP messages.
+    assert_eq!(rows_checked, 2_311);
+}

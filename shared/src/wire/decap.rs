@@ -2,9 +2,19 @@
 //! GTP-U)* -> IPv4/IPv6 (with fragment reassembly) -> UDP/TCP/SCTP segment.
 //!
 //! - `Decoder::new(DecoderConfig)`; `Decoder::decode(&mut self, &Frame, &mut dyn FnMut(DecodeEvent<'_>))`
-//!   calls the sink once per frame in practice: a [`DecodeEvent::Segment`], a
-//!   [`DecodeEvent::Malformed`] (counted, with the frame bytes) or a [`DecodeEvent::Ignored`]
-//!   (counted by [`IgnoreReason`]).
+//!   calls the sink exactly once per frame today (the fuzz target asserts it; the contract
+//!   allows more for tunnels that may one day carry several packets): a
+//!   [`DecodeEvent::Segment`], a [`DecodeEvent::Malformed`] (counted, with the frame bytes) or
+//!   a [`DecodeEvent::Ignored`] (counted by [`IgnoreReason`]). A fragment held for reassembly
+//!   is `Ignored(FragmentHeld)`; the frame that completes the datagram yields its segment,
+//!   whose payload borrows the decoder's reassembly buffer (as tshark shows it on that frame).
+//! - Encapsulations nest in any order, bounded by [`DecoderConfig::max_depth`]. Ethernet
+//!   (II and 802.3 LLC/SNAP), NULL/LOOP, raw IP (101, 12, 14, 228, 229), Linux SLL and SLL2;
+//!   802.1Q/802.1ad/0x9100 tags; MPLS (IPv4/IPv6 by version nibble after the bottom of stack,
+//!   else an Ethernet pseudowire, with control word when the nibble is 0); PPPoE session + PPP;
+//!   GRE (checksum/key/sequence; IPv4, IPv6, MPLS, transparent Ethernet, ERSPAN I/II/III,
+//!   PPTP enhanced GRE with PPP); VXLAN (UDP 4789); GTP-U G-PDU (UDP 2152, extension headers);
+//!   IPv4/IPv6 in IPv4/IPv6.
 //! - `Decoder::stats()` counts frames, segments, malformed, ignored by reason, fragments.
 //! - The only state is fragment reassembly: its memory is bounded ([`DecoderConfig`]) and it
 //!   expires by capture time. Nothing else allocates per packet.
@@ -87,11 +97,14 @@ pub enum IgnoreReason {
     FragmentHeld,
     /// A fragment rejected by reassembly (too large, misaligned, contradictory, cut short).
     FragmentRejected,
+    /// A header does not fit because the capture's snap length cut the frame
+    /// (`data.len() < orig_len`): the traffic was not malformed, the capture was short.
+    Snapped,
 }
 
 impl IgnoreReason {
     /// Number of reasons (size of [`DecodeStats::ignored`]).
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
     /// All reasons, in index order.
     pub const ALL: [IgnoreReason; Self::COUNT] = [
         IgnoreReason::LinkType,
@@ -100,6 +113,7 @@ impl IgnoreReason {
         IgnoreReason::IcmpNoSegment,
         IgnoreReason::FragmentHeld,
         IgnoreReason::FragmentRejected,
+        IgnoreReason::Snapped,
     ];
     /// Index into [`DecodeStats::ignored`].
     pub fn index(self) -> usize {
@@ -113,6 +127,7 @@ impl IgnoreReason {
             IgnoreReason::IcmpNoSegment => "icmp-no-segment",
             IgnoreReason::FragmentHeld => "fragment-held",
             IgnoreReason::FragmentRejected => "fragment-rejected",
+            IgnoreReason::Snapped => "snapped",
         }
     }
 }
@@ -214,7 +229,7 @@ impl Next {
     fn layer(self) -> Layer {
         match self {
             Next::Ethernet => Layer::Ethernet,
-            Next::EtherType(_) => Layer::Vlan,
+            Next::EtherType(_) => Layer::Ethernet,
             Next::Ipv4 | Next::IpGuess => Layer::Ipv4,
             Next::Ipv6 => Layer::Ipv6,
             Next::Ppp => Layer::Ppp,
@@ -275,8 +290,16 @@ impl Decoder {
     /// Decodes one frame, calling `sink` for what it finds.
     pub fn decode(&mut self, frame: &Frame<'_>, sink: &mut dyn FnMut(DecodeEvent<'_>)) {
         self.stats.frames += 1;
-        self.frags.expire(frame.ts);
+        if self.frags.in_flight().0 > 0 {
+            self.frags.expire(frame.ts);
+            self.stats.frag = self.frags.stats;
+        }
         if let Err(error) = self.link(frame, sink) {
+            let snapped = frame.data.len() < frame.orig_len as usize;
+            if snapped && matches!(error, DecodeError::Len(_)) {
+                let _ = self.ignore(frame.ts, IgnoreReason::Snapped, sink);
+                return;
+            }
             self.stats.malformed += 1;
             sink(DecodeEvent::Malformed {
                 ts: frame.ts,
@@ -285,7 +308,6 @@ impl Decoder {
                 data: frame.data,
             });
         }
-        self.stats.frag = self.frags.stats;
     }
 
     fn ignore(
@@ -613,7 +635,9 @@ impl Decoder {
             // The snap length cut this fragment: its bytes cannot complete a datagram.
             return self.ignore(ts, IgnoreReason::FragmentRejected, sink);
         }
-        match self.frags.insert(key, ts, frag.offset, frag.more, payload) {
+        let outcome = self.frags.insert(key, ts, frag.offset, frag.more, payload);
+        self.stats.frag = self.frags.stats;
+        match outcome {
             FragOutcome::Held => self.ignore(ts, IgnoreReason::FragmentHeld, sink),
             FragOutcome::Rejected => self.ignore(ts, IgnoreReason::FragmentRejected, sink),
             FragOutcome::Complete(buf) => {

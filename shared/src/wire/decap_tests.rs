@@ -31,11 +31,21 @@ fn seg(flow: &str, transport: Transport, payload: &[u8]) -> Out {
 }
 
 fn decode_with(dec: &mut Decoder, link: LinkType, ts: u64, data: &[u8]) -> Vec<Out> {
+    decode_frame(dec, link, ts, data, data.len() as u32)
+}
+
+fn decode_frame(
+    dec: &mut Decoder,
+    link: LinkType,
+    ts: u64,
+    data: &[u8],
+    orig_len: u32,
+) -> Vec<Out> {
     let frame = Frame {
         ts,
         link_type: link,
         data,
-        orig_len: data.len() as u32,
+        orig_len,
         interface: 0,
     };
     let mut out = Vec::new();
@@ -550,6 +560,31 @@ fn ipv4_options_and_bad_headers() {
 }
 
 #[test]
+fn header_cut_by_snap_length_is_not_malformed() {
+    let f = eth(0x0800, &udp4(SIP));
+    let mut dec = Decoder::default();
+    // 30 of the frame's bytes captured: the IPv4 header is cut by the snap length.
+    let out = decode_frame(&mut dec, LinkType::ETHERNET, 0, &f[..30], f.len() as u32);
+    assert_eq!(out, [Out::Ignored(IgnoreReason::Snapped)]);
+    // The same bytes with no snap length in play: malformed.
+    let out = decode_frame(&mut dec, LinkType::ETHERNET, 0, &f[..30], 30);
+    assert!(matches!(
+        &out[..],
+        [Out::Malformed {
+            layer: Layer::Ipv4,
+            ..
+        }]
+    ));
+    assert_eq!(
+        (
+            dec.stats().ignored(IgnoreReason::Snapped),
+            dec.stats().malformed
+        ),
+        (1, 1)
+    );
+}
+
+#[test]
 fn ipv6_extension_headers() {
     let u = udp::tests::build(5060, 5060, SIP);
     // Hop-by-hop (8) -> routing (8, len 0) -> destination options (16, len 1) -> AH (12) -> UDP
@@ -847,4 +882,178 @@ fn ipv6_fragments() {
         matches!(&out[..], [Out::Seg { payload, .. }] if payload == &[0x44; 300]),
         "{out:?}"
     );
+}
+
+// --- generated encapsulation stacks -------------------------------------------------------
+
+/// One encapsulation step applied from the inside out.
+#[derive(Debug, Clone, Copy)]
+enum Wrap {
+    Vlan,
+    QinQ,
+    Mpls,
+    Pppoe,
+    Gre,
+    GreTeb,
+    ErspanII,
+    ErspanIII,
+    Vxlan,
+    GtpU,
+    IpIp4,
+    IpIp6,
+}
+
+const WRAPS: [Wrap; 12] = [
+    Wrap::Vlan,
+    Wrap::QinQ,
+    Wrap::Mpls,
+    Wrap::Pppoe,
+    Wrap::Gre,
+    Wrap::GreTeb,
+    Wrap::ErspanII,
+    Wrap::ErspanIII,
+    Wrap::Vxlan,
+    Wrap::GtpU,
+    Wrap::IpIp4,
+    Wrap::IpIp6,
+];
+
+/// A packet being built: an IP packet (layer 3) or an Ethernet frame (layer 2).
+enum Pkt {
+    L3(Vec<u8>),
+    L2(Vec<u8>),
+}
+
+fn ip_type(ip: &[u8]) -> u16 {
+    if ip[0] >> 4 == 6 { 0x86dd } else { 0x0800 }
+}
+fn ip_proto(ip: &[u8]) -> u8 {
+    if ip[0] >> 4 == 6 { 41 } else { 4 }
+}
+fn to_l2(p: Pkt) -> Vec<u8> {
+    match p {
+        Pkt::L2(f) => f,
+        Pkt::L3(ip) => eth(ip_type(&ip), &ip),
+    }
+}
+fn to_l3(p: Pkt) -> Vec<u8> {
+    match p {
+        Pkt::L3(ip) => ip,
+        // Any L2 frame can ride in an IP tunnel as transparent Ethernet over GRE.
+        Pkt::L2(f) => ipv4::tests::build(
+            47,
+            [192, 0, 2, 9],
+            [192, 0, 2, 8],
+            &[],
+            &gre(0, 0x6558, &[], &f),
+        ),
+    }
+}
+fn outer4(proto: u8, payload: &[u8]) -> Vec<u8> {
+    ipv4::tests::build(proto, [192, 0, 2, 1], [192, 0, 2, 2], &[], payload)
+}
+
+fn apply(w: Wrap, p: Pkt) -> Pkt {
+    match w {
+        Wrap::Vlan | Wrap::QinQ => {
+            let f = to_l2(p);
+            let tpid: u16 = if matches!(w, Wrap::Vlan) {
+                0x8100
+            } else {
+                0x88a8
+            };
+            Pkt::L2(cat(&[&f[..12], &tpid.to_be_bytes(), &[0, 42], &f[12..]]))
+        }
+        Wrap::Mpls => {
+            let ip = to_l3(p);
+            Pkt::L2(eth(0x8847, &cat(&[&[0, 0, 0x51, 0x40], &ip])))
+        }
+        Wrap::Pppoe => {
+            let ip = to_l3(p);
+            let proto: u16 = if ip_type(&ip) == 0x86dd {
+                0x0057
+            } else {
+                0x0021
+            };
+            let len = (ip.len() + 2) as u16;
+            Pkt::L2(eth(
+                0x8864,
+                &cat(&[
+                    &[0x11, 0, 0, 1],
+                    &len.to_be_bytes(),
+                    &proto.to_be_bytes(),
+                    &ip,
+                ]),
+            ))
+        }
+        Wrap::Gre => {
+            let ip = to_l3(p);
+            Pkt::L3(outer4(47, &gre(0x2000, ip_type(&ip), &[0, 0, 0, 1], &ip)))
+        }
+        Wrap::GreTeb => Pkt::L3(outer4(47, &gre(0, 0x6558, &[], &to_l2(p)))),
+        Wrap::ErspanII => {
+            let body = cat(&[&[0x10, 0, 0, 1, 0, 0, 0, 0], &to_l2(p)]);
+            Pkt::L3(outer4(47, &gre(0x1000, 0x88be, &[0, 0, 0, 7], &body)))
+        }
+        Wrap::ErspanIII => {
+            let body = cat(&[&[0x20, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], &to_l2(p)]);
+            Pkt::L3(outer4(47, &gre(0x1000, 0x22eb, &[0, 0, 0, 7], &body)))
+        }
+        Wrap::Vxlan => {
+            let body = cat(&[&[0x08, 0, 0, 0, 0, 0, 1, 0], &to_l2(p)]);
+            Pkt::L3(outer4(17, &udp::tests::build(50000, 4789, &body)))
+        }
+        Wrap::GtpU => {
+            let ip = to_l3(p);
+            let hdr = cat(&[
+                &[0x30, 0xff],
+                &(ip.len() as u16).to_be_bytes(),
+                &[0, 0, 0, 5],
+            ]);
+            Pkt::L3(outer4(
+                17,
+                &udp::tests::build(2152, 2152, &cat(&[&hdr, &ip])),
+            ))
+        }
+        Wrap::IpIp4 => {
+            let ip = to_l3(p);
+            Pkt::L3(outer4(ip_proto(&ip), &ip))
+        }
+        Wrap::IpIp6 => {
+            let ip = to_l3(p);
+            Pkt::L3(ipv6::tests::build(ip_proto(&ip), [7; 16], [8; 16], &ip))
+        }
+    }
+}
+
+proptest::proptest! {
+    /// Any stack of up to 6 encapsulations around a UDP or TCP segment decodes to that segment,
+    /// and every truncation of the frame gives exactly one event without panicking.
+    #[test]
+    fn generated_stacks_decode_to_the_inner_segment(
+        wraps in proptest::collection::vec(0..WRAPS.len(), 0..6),
+        v6 in proptest::bool::ANY,
+        use_tcp in proptest::bool::ANY,
+        payload in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        cut in 0usize..400,
+    ) {
+        let transport = if use_tcp { tcp::tests::build(5060, 5061, 9, 0x18, &[], &payload) } else { udp::tests::build(5060, 5061, &payload) };
+        let proto = if use_tcp { 6 } else { 17 };
+        let inner = if v6 {
+            ipv6::tests::build(proto, [1; 16], [2; 16], &transport)
+        } else {
+            ipv4::tests::build(proto, A, B, &[], &transport)
+        };
+        let mut p = Pkt::L3(inner);
+        for &w in &wraps {
+            p = apply(WRAPS[w], p);
+        }
+        let frame = to_l2(p);
+        let out = decode(LinkType::ETHERNET, &frame);
+        let want = if v6 { "[101:101:101:101:101:101:101:101]:5060 -> [202:202:202:202:202:202:202:202]:5061" } else { "10.0.0.1:5060 -> 10.0.0.2:5061" };
+        let t = if use_tcp { Transport::Tcp } else { Transport::Udp };
+        proptest::prop_assert_eq!(out, vec![seg(want, t, &payload)], "{:?}", wraps.iter().map(|&w| WRAPS[w]).collect::<Vec<_>>());
+        let cut = cut.min(frame.len());
+        proptest::prop_assert_eq!(decode(LinkType::ETHERNET, &frame[..cut]).len(), 1);
+    }
 }

@@ -36,20 +36,25 @@ pub struct EthernetFrame<'a> {
 impl<'a> EthernetFrame<'a> {
     pub const HEADER_LEN: usize = field::HEADER_LEN;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Ethernet, buf, field::HEADER_LEN)?;
         Ok(Self { buf })
     }
+    #[inline]
     pub fn dst(&self) -> &'a [u8] {
         be::range(self.buf, 0, 6)
     }
+    #[inline]
     pub fn src(&self) -> &'a [u8] {
         be::range(self.buf, 6, 12)
     }
     /// EtherType, or the 802.3 length when `<= 1500`.
+    #[inline]
     pub fn ethertype(&self) -> u16 {
         be::u16_at(self.buf, field::TYPE)
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, field::HEADER_LEN)
     }
@@ -64,21 +69,26 @@ pub struct VlanTag<'a> {
 impl<'a> VlanTag<'a> {
     pub const HEADER_LEN: usize = 4;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Vlan, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
     /// VLAN identifier (12 bits).
+    #[inline]
     pub fn vid(&self) -> u16 {
         be::u16_at(self.buf, 0) & 0x0fff
     }
+    #[inline]
     pub fn priority(&self) -> u8 {
         be::u8_at(self.buf, 0) >> 5
     }
     /// The inner EtherType (or 802.3 length).
+    #[inline]
     pub fn ethertype(&self) -> u16 {
         be::u16_at(self.buf, 2)
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }
@@ -86,6 +96,7 @@ impl<'a> VlanTag<'a> {
 
 /// 802.2 LLC header, with its SNAP extension when DSAP = SSAP = 0xAA.
 /// Returns the SNAP EtherType, or `None` for plain LLC (STP, NetBIOS, ...).
+#[inline]
 pub fn llc_snap_ethertype(payload: &[u8]) -> Option<(u16, &[u8])> {
     match payload {
         [0xaa, 0xaa, 0x03, _, _, _, t0, t1, rest @ ..] => {

@@ -161,7 +161,8 @@ impl Reassembler {
         payload: &[u8],
     ) -> FragOutcome {
         let end = offset.saturating_add(payload.len());
-        let misaligned = more && payload.len() & 7 != 0;
+        // Offsets are in 8-byte units; only the last fragment may end off a boundary.
+        let misaligned = offset & 7 != 0 || (more && payload.len() & 7 != 0);
         if end > self.limits.max_datagram_size || misaligned || payload.is_empty() {
             self.stats.rejected += 1;
             return FragOutcome::Rejected;
@@ -361,7 +362,12 @@ mod tests {
             r.insert(key(1), 0, 24, true, &[0; 8]),
             FragOutcome::Rejected
         ));
-        assert_eq!(r.stats.rejected, 4);
+        // Offset not on an 8-byte boundary.
+        assert!(matches!(
+            r.insert(key(1), 0, 4, false, &[0; 8]),
+            FragOutcome::Rejected
+        ));
+        assert_eq!(r.stats.rejected, 5);
         // Datagram count: the fifth evicts the oldest.
         for id in 2..=5 {
             r.insert(key(id), 0, 0, true, &[0; 8]);

@@ -23,6 +23,7 @@ impl<'a> GreHeader<'a> {
     pub const MIN_HEADER_LEN: usize = 4;
 
     /// Checks the flags, the version (0, or 1 for PPTP) and that the optional fields fit.
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::Gre, buf, Self::MIN_HEADER_LEN)?;
         let f = be::u16_at(buf, 0);
@@ -66,15 +67,19 @@ impl<'a> GreHeader<'a> {
             header_len: len,
         })
     }
+    #[inline]
     pub fn flags(&self) -> u16 {
         be::u16_at(self.buf, 0)
     }
+    #[inline]
     pub fn version(&self) -> u8 {
         (self.flags() & flags::VERSION) as u8
     }
+    #[inline]
     pub fn protocol(&self) -> u16 {
         be::u16_at(self.buf, 2)
     }
+    #[inline]
     pub fn has_seq(&self) -> bool {
         self.flags() & flags::SEQ != 0
     }
@@ -83,22 +88,27 @@ impl<'a> GreHeader<'a> {
         4 + before.iter().filter(|&&b| f & b != 0).count() * 4
     }
     /// Key (version 0), or payload length << 16 | call id (version 1).
+    #[inline]
     pub fn key(&self) -> Option<u32> {
         (self.flags() & flags::KEY != 0)
             .then(|| be::u32_at(self.buf, self.opt_offset(&[flags::CHECKSUM])))
     }
+    #[inline]
     pub fn seq(&self) -> Option<u32> {
         self.has_seq()
             .then(|| be::u32_at(self.buf, self.opt_offset(&[flags::CHECKSUM, flags::KEY])))
     }
     /// Enhanced GRE acknowledgment number.
+    #[inline]
     pub fn ack(&self) -> Option<u32> {
         (self.version() == 1 && self.flags() & flags::ACK != 0)
             .then(|| be::u32_at(self.buf, self.opt_offset(&[flags::KEY, flags::SEQ])))
     }
+    #[inline]
     pub fn header_len(&self) -> usize {
         self.header_len
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         let p = be::tail(self.buf, self.header_len);
         if self.version() == 1 {
@@ -119,19 +129,24 @@ pub struct ErspanII<'a> {
 impl<'a> ErspanII<'a> {
     pub const HEADER_LEN: usize = 8;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Erspan, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
+    #[inline]
     pub fn version(&self) -> u8 {
         be::u8_at(self.buf, 0) >> 4
     }
+    #[inline]
     pub fn vlan(&self) -> u16 {
         be::u16_at(self.buf, 0) & 0x0fff
     }
+    #[inline]
     pub fn session_id(&self) -> u16 {
         be::u16_at(self.buf, 2) & 0x03ff
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }
@@ -148,6 +163,7 @@ impl<'a> ErspanIII<'a> {
     pub const BASE_LEN: usize = 12;
     pub const PLATFORM_LEN: usize = 8;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Erspan, buf, Self::BASE_LEN)?;
         let o = be::u16_at(buf, 10) & 0x0001 != 0;
@@ -155,22 +171,28 @@ impl<'a> ErspanIII<'a> {
         LenError::check(Layer::Erspan, buf, header_len)?;
         Ok(Self { buf, header_len })
     }
+    #[inline]
     pub fn version(&self) -> u8 {
         be::u8_at(self.buf, 0) >> 4
     }
+    #[inline]
     pub fn session_id(&self) -> u16 {
         be::u16_at(self.buf, 2) & 0x03ff
     }
+    #[inline]
     pub fn timestamp(&self) -> u32 {
         be::u32_at(self.buf, 4)
     }
     /// Frame type: 0 Ethernet, 2 IP.
+    #[inline]
     pub fn frame_type(&self) -> u8 {
         ((be::u16_at(self.buf, 10) >> 10) & 0x1f) as u8
     }
+    #[inline]
     pub fn has_platform_subheader(&self) -> bool {
         self.header_len > Self::BASE_LEN
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, self.header_len)
     }

@@ -10,26 +10,32 @@ pub struct IcmpPacket<'a> {
 impl<'a> IcmpPacket<'a> {
     pub const HEADER_LEN: usize = 8;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Icmp, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
+    #[inline]
     pub fn type_(&self) -> u8 {
         be::u8_at(self.buf, 0)
     }
+    #[inline]
     pub fn code(&self) -> u8 {
         be::u8_at(self.buf, 1)
     }
     /// ICMPv4 errors: destination unreachable, source quench, redirect, time exceeded,
     /// parameter problem.
+    #[inline]
     pub fn is_v4_error(&self) -> bool {
         matches!(self.type_(), 3 | 4 | 5 | 11 | 12)
     }
     /// ICMPv6 errors: destination unreachable, packet too big, time exceeded, parameter problem.
+    #[inline]
     pub fn is_v6_error(&self) -> bool {
         matches!(self.type_(), 1..=4)
     }
     /// The quoted packet of an error message (everything after the 8-byte header).
+    #[inline]
     pub fn body(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }

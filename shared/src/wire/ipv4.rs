@@ -44,6 +44,7 @@ impl<'a> Ipv4Packet<'a> {
     pub const MIN_HEADER_LEN: usize = field::MIN_HEADER_LEN;
 
     /// Checks version, IHL >= 5, that the header (with options) fits, and total length >= IHL.
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::Ipv4, buf, field::MIN_HEADER_LEN)?;
         let p = Self { buf };
@@ -62,17 +63,21 @@ impl<'a> Ipv4Packet<'a> {
         }
         Ok(p)
     }
+    #[inline]
     pub fn version(&self) -> u8 {
         be::u8_at(self.buf, field::VER_IHL) >> 4
     }
     /// Header length in bytes (IHL * 4).
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(be::u8_at(self.buf, field::VER_IHL) & 0x0f) * 4
     }
+    #[inline]
     pub fn total_len_field(&self) -> u16 {
         be::u16_at(self.buf, field::TOTAL_LEN)
     }
     /// Total length; a 0 field (TSO/GSO captures on the sender) means "what was captured".
+    #[inline]
     pub fn total_len(&self) -> usize {
         match self.total_len_field() {
             0 => self.buf.len(),
@@ -80,42 +85,54 @@ impl<'a> Ipv4Packet<'a> {
         }
     }
     /// The capture holds fewer bytes than the total length says (snap length cut it).
+    #[inline]
     pub fn is_truncated(&self) -> bool {
         self.total_len() > self.buf.len()
     }
+    #[inline]
     pub fn ident(&self) -> u16 {
         be::u16_at(self.buf, field::IDENT)
     }
+    #[inline]
     pub fn dont_fragment(&self) -> bool {
         be::u16_at(self.buf, field::FLAGS_FRAG) & 0x4000 != 0
     }
+    #[inline]
     pub fn more_fragments(&self) -> bool {
         be::u16_at(self.buf, field::FLAGS_FRAG) & 0x2000 != 0
     }
     /// Fragment offset in bytes.
+    #[inline]
     pub fn frag_offset(&self) -> usize {
         usize::from(be::u16_at(self.buf, field::FLAGS_FRAG) & 0x1fff) * 8
     }
+    #[inline]
     pub fn is_fragment(&self) -> bool {
         self.more_fragments() || self.frag_offset() != 0
     }
+    #[inline]
     pub fn ttl(&self) -> u8 {
         be::u8_at(self.buf, field::TTL)
     }
+    #[inline]
     pub fn protocol(&self) -> u8 {
         be::u8_at(self.buf, field::PROTOCOL)
     }
+    #[inline]
     pub fn src(&self) -> Ipv4Addr {
         Ipv4Addr::from(be::arr4(self.buf, field::SRC))
     }
+    #[inline]
     pub fn dst(&self) -> Ipv4Addr {
         Ipv4Addr::from(be::arr4(self.buf, field::DST))
     }
     /// Options bytes (between the 20-byte header and IHL * 4).
+    #[inline]
     pub fn options(&self) -> &'a [u8] {
         be::range(self.buf, field::MIN_HEADER_LEN, self.header_len())
     }
     /// Payload up to the total length (drops link padding), clamped to what was captured.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::range(self.buf, self.header_len(), self.total_len())
     }
@@ -127,6 +144,7 @@ pub(crate) mod tests {
     use super::*;
 
     /// A 20-byte (or longer with options) IPv4 header followed by `payload`.
+    #[inline]
     pub(crate) fn build(
         proto: u8,
         src: [u8; 4],

@@ -21,6 +21,7 @@ pub struct Ipv6Packet<'a> {
 impl<'a> Ipv6Packet<'a> {
     pub const HEADER_LEN: usize = field::HEADER_LEN;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::Ipv6, buf, field::HEADER_LEN)?;
         if be::u8_at(buf, 0) >> 4 != 6 {
@@ -28,38 +29,48 @@ impl<'a> Ipv6Packet<'a> {
         }
         Ok(Self { buf })
     }
+    #[inline]
     pub fn traffic_class(&self) -> u8 {
         ((be::u16_at(self.buf, 0) >> 4) & 0xff) as u8
     }
+    #[inline]
     pub fn flow_label(&self) -> u32 {
         be::u32_at(self.buf, 0) & 0x000f_ffff
     }
+    #[inline]
     pub fn payload_len_field(&self) -> u16 {
         be::u16_at(self.buf, field::PAYLOAD_LEN)
     }
     /// Payload length; 0 (jumbogram or TSO capture) means "what was captured".
+    #[inline]
     pub fn payload_len(&self) -> usize {
         match self.payload_len_field() {
             0 => self.buf.len().saturating_sub(field::HEADER_LEN),
             n => usize::from(n),
         }
     }
+    #[inline]
     pub fn is_truncated(&self) -> bool {
         field::HEADER_LEN + self.payload_len() > self.buf.len()
     }
+    #[inline]
     pub fn next_header(&self) -> u8 {
         be::u8_at(self.buf, field::NEXT_HEADER)
     }
+    #[inline]
     pub fn hop_limit(&self) -> u8 {
         be::u8_at(self.buf, field::HOP_LIMIT)
     }
+    #[inline]
     pub fn src(&self) -> Ipv6Addr {
         Ipv6Addr::from(be::arr16(self.buf, field::SRC))
     }
+    #[inline]
     pub fn dst(&self) -> Ipv6Addr {
         Ipv6Addr::from(be::arr16(self.buf, field::DST))
     }
     /// Payload up to the payload length (drops link padding), clamped to what was captured.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::range(
             self.buf,
@@ -94,6 +105,7 @@ pub struct ExtHeader<'a> {
 
 /// Whether `next` is an extension header the decoder skips (hop-by-hop, routing, destination
 /// options, fragment, AH).
+#[inline]
 pub fn is_extension(next: u8) -> bool {
     matches!(
         next,
@@ -106,6 +118,7 @@ pub fn is_extension(next: u8) -> bool {
 }
 
 /// Parses the extension header of type `kind` at the start of `buf`.
+#[inline]
 pub fn ext_header(kind: u8, buf: &[u8]) -> Result<ExtHeader<'_>, DecodeError> {
     LenError::check(Layer::Ipv6Ext, buf, 8)?;
     let next_header = be::u8_at(buf, 0);
@@ -145,6 +158,7 @@ pub fn ext_header(kind: u8, buf: &[u8]) -> Result<ExtHeader<'_>, DecodeError> {
 pub(crate) mod tests {
     use super::*;
 
+    #[inline]
     pub(crate) fn build(next: u8, src: [u8; 16], dst: [u8; 16], payload: &[u8]) -> Vec<u8> {
         let mut v = vec![0x60, 0, 0, 0];
         v.extend_from_slice(&(payload.len() as u16).to_be_bytes());

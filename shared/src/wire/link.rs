@@ -34,10 +34,12 @@ pub struct NullHeader<'a> {
 impl<'a> NullHeader<'a> {
     pub const HEADER_LEN: usize = 4;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Null, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
+    #[inline]
     pub fn family(&self) -> NullFamily {
         let raw = be::arr4(self.buf, 0);
         let classify = |v: u32| match v {
@@ -52,6 +54,7 @@ impl<'a> NullHeader<'a> {
             .or_else(|| classify(u32::from_be_bytes(raw)))
             .unwrap_or(NullFamily::Unknown(le))
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }
@@ -66,20 +69,25 @@ pub struct SllHeader<'a> {
 impl<'a> SllHeader<'a> {
     pub const HEADER_LEN: usize = 16;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::LinuxSll, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
+    #[inline]
     pub fn packet_type(&self) -> u16 {
         be::u16_at(self.buf, 0)
     }
+    #[inline]
     pub fn arphrd(&self) -> u16 {
         be::u16_at(self.buf, 2)
     }
     /// The protocol field: an EtherType for most devices.
+    #[inline]
     pub fn protocol(&self) -> u16 {
         be::u16_at(self.buf, 14)
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }
@@ -94,20 +102,25 @@ pub struct Sll2Header<'a> {
 impl<'a> Sll2Header<'a> {
     pub const HEADER_LEN: usize = 20;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::LinuxSll2, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
     /// The protocol field: an EtherType for most devices.
+    #[inline]
     pub fn protocol(&self) -> u16 {
         be::u16_at(self.buf, 0)
     }
+    #[inline]
     pub fn interface_index(&self) -> u32 {
         be::u32_at(self.buf, 4)
     }
+    #[inline]
     pub fn arphrd(&self) -> u16 {
         be::u16_at(self.buf, 8)
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }

@@ -10,23 +10,29 @@ pub struct MplsEntry<'a> {
 impl<'a> MplsEntry<'a> {
     pub const HEADER_LEN: usize = 4;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Mpls, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
+    #[inline]
     pub fn label(&self) -> u32 {
         be::u32_at(self.buf, 0) >> 12
     }
+    #[inline]
     pub fn traffic_class(&self) -> u8 {
         (be::u8_at(self.buf, 2) >> 1) & 0x07
     }
     /// Bottom-of-stack bit.
+    #[inline]
     pub fn bottom(&self) -> bool {
         be::u8_at(self.buf, 2) & 0x01 != 0
     }
+    #[inline]
     pub fn ttl(&self) -> u8 {
         be::u8_at(self.buf, 3)
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }
@@ -44,6 +50,7 @@ pub enum MplsPayload {
 }
 
 /// Guesses the payload type after the bottom of stack.
+#[inline]
 pub fn guess_payload(payload: &[u8]) -> MplsPayload {
     match payload.first().map(|b| b >> 4) {
         Some(4) => MplsPayload::Ipv4,

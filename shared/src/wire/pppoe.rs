@@ -17,6 +17,7 @@ pub struct PppoeHeader<'a> {
 impl<'a> PppoeHeader<'a> {
     pub const HEADER_LEN: usize = 6;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::Pppoe, buf, Self::HEADER_LEN)?;
         let h = Self { buf };
@@ -28,24 +29,30 @@ impl<'a> PppoeHeader<'a> {
         }
         Ok(h)
     }
+    #[inline]
     pub fn version(&self) -> u8 {
         be::u8_at(self.buf, 0) >> 4
     }
+    #[inline]
     pub fn type_(&self) -> u8 {
         be::u8_at(self.buf, 0) & 0x0f
     }
     /// 0 in the session stage.
+    #[inline]
     pub fn code(&self) -> u8 {
         be::u8_at(self.buf, 1)
     }
+    #[inline]
     pub fn session_id(&self) -> u16 {
         be::u16_at(self.buf, 2)
     }
     /// Declared payload length (PPP protocol field included).
+    #[inline]
     pub fn length(&self) -> u16 {
         be::u16_at(self.buf, 4)
     }
     /// The PPP frame, trimmed to the declared length (this drops Ethernet padding).
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         let end = Self::HEADER_LEN + usize::from(self.length());
         be::range(self.buf, Self::HEADER_LEN, end)
@@ -54,6 +61,7 @@ impl<'a> PppoeHeader<'a> {
 
 /// Splits a PPP frame into (protocol, payload). Accepts the optional HDLC address/control
 /// bytes `FF 03` and a compressed 1-byte protocol field (RFC 1661 §6.5: odd first byte).
+#[inline]
 pub fn ppp_split(buf: &[u8]) -> Result<(u16, &[u8]), LenError> {
     let buf = match buf {
         [0xff, 0x03, rest @ ..] => rest,

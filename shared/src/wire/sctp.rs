@@ -10,20 +10,25 @@ pub struct SctpPacket<'a> {
 impl<'a> SctpPacket<'a> {
     pub const HEADER_LEN: usize = 12;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, LenError> {
         LenError::check(Layer::Sctp, buf, Self::HEADER_LEN)?;
         Ok(Self { buf })
     }
+    #[inline]
     pub fn src_port(&self) -> u16 {
         be::u16_at(self.buf, 0)
     }
+    #[inline]
     pub fn dst_port(&self) -> u16 {
         be::u16_at(self.buf, 2)
     }
+    #[inline]
     pub fn verification_tag(&self) -> u32 {
         be::u32_at(self.buf, 4)
     }
     /// The chunks.
+    #[inline]
     pub fn chunks(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }

@@ -21,6 +21,7 @@ impl<'a> TcpPacket<'a> {
     pub const MIN_HEADER_LEN: usize = field::MIN_HEADER_LEN;
 
     /// Checks data offset >= 5 and that the header with options fits.
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::Tcp, buf, field::MIN_HEADER_LEN)?;
         let p = Self { buf };
@@ -30,34 +31,44 @@ impl<'a> TcpPacket<'a> {
         LenError::check(Layer::Tcp, buf, p.header_len())?;
         Ok(p)
     }
+    #[inline]
     pub fn src_port(&self) -> u16 {
         be::u16_at(self.buf, 0)
     }
+    #[inline]
     pub fn dst_port(&self) -> u16 {
         be::u16_at(self.buf, 2)
     }
+    #[inline]
     pub fn seq(&self) -> u32 {
         be::u32_at(self.buf, field::SEQ)
     }
+    #[inline]
     pub fn ack(&self) -> u32 {
         be::u32_at(self.buf, field::ACK)
     }
     /// Header length in bytes (data offset * 4).
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(be::u8_at(self.buf, field::DATA_OFF) >> 4) * 4
     }
+    #[inline]
     pub fn flags(&self) -> u8 {
         be::u8_at(self.buf, field::FLAGS)
     }
+    #[inline]
     pub fn window(&self) -> u16 {
         be::u16_at(self.buf, field::WINDOW)
     }
+    #[inline]
     pub fn options(&self) -> &'a [u8] {
         be::range(self.buf, field::MIN_HEADER_LEN, self.header_len())
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, self.header_len())
     }
+    #[inline]
     pub fn info(&self) -> TcpInfo {
         TcpInfo {
             seq: self.seq(),
@@ -72,6 +83,7 @@ impl<'a> TcpPacket<'a> {
 pub(crate) mod tests {
     use super::*;
 
+    #[inline]
     pub(crate) fn build(
         sport: u16,
         dport: u16,

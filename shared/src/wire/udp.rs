@@ -11,6 +11,7 @@ impl<'a> UdpPacket<'a> {
     pub const HEADER_LEN: usize = 8;
 
     /// Checks the header fits and the length field is 0 (jumbogram) or at least 8.
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::Udp, buf, Self::HEADER_LEN)?;
         let p = Self { buf };
@@ -19,32 +20,40 @@ impl<'a> UdpPacket<'a> {
         }
         Ok(p)
     }
+    #[inline]
     pub fn src_port(&self) -> u16 {
         be::u16_at(self.buf, 0)
     }
+    #[inline]
     pub fn dst_port(&self) -> u16 {
         be::u16_at(self.buf, 2)
     }
+    #[inline]
     pub fn len_field(&self) -> u16 {
         be::u16_at(self.buf, 4)
     }
+    #[inline]
     pub fn checksum(&self) -> u16 {
         be::u16_at(self.buf, 6)
     }
     /// Datagram length (0 means "the rest of the IP payload").
+    #[inline]
     pub fn len(&self) -> usize {
         match self.len_field() {
             0 => self.buf.len(),
             n => usize::from(n),
         }
     }
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == Self::HEADER_LEN
     }
+    #[inline]
     pub fn is_truncated(&self) -> bool {
         self.len() > self.buf.len()
     }
     /// Payload up to the length field, clamped to what was captured.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::range(self.buf, Self::HEADER_LEN, self.len())
     }
@@ -55,6 +64,7 @@ impl<'a> UdpPacket<'a> {
 pub(crate) mod tests {
     use super::*;
 
+    #[inline]
     pub(crate) fn build(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
         v.extend_from_slice(&sport.to_be_bytes());

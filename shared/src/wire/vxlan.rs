@@ -16,6 +16,7 @@ impl<'a> VxlanHeader<'a> {
     pub const HEADER_LEN: usize = 8;
 
     /// Requires the I flag (valid VNI), as RFC 7348 §5 does.
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::Vxlan, buf, Self::HEADER_LEN)?;
         if be::u8_at(buf, 0) & 0x08 == 0 {
@@ -23,9 +24,11 @@ impl<'a> VxlanHeader<'a> {
         }
         Ok(Self { buf })
     }
+    #[inline]
     pub fn vni(&self) -> u32 {
         be::u32_at(self.buf, 4) >> 8
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::tail(self.buf, Self::HEADER_LEN)
     }
@@ -45,6 +48,7 @@ pub struct GtpUHeader<'a> {
 impl<'a> GtpUHeader<'a> {
     pub const MIN_HEADER_LEN: usize = 8;
 
+    #[inline]
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         LenError::check(Layer::GtpU, buf, Self::MIN_HEADER_LEN)?;
         let flags = be::u8_at(buf, 0);
@@ -84,16 +88,20 @@ impl<'a> GtpUHeader<'a> {
             end,
         })
     }
+    #[inline]
     pub fn message_type(&self) -> u8 {
         be::u8_at(self.buf, 1)
     }
+    #[inline]
     pub fn teid(&self) -> u32 {
         be::u32_at(self.buf, 4)
     }
+    #[inline]
     pub fn header_len(&self) -> usize {
         self.header_len
     }
     /// The T-PDU (an IP packet for G-PDU), trimmed to the declared length.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         be::range(self.buf, self.header_len, self.end)
     }

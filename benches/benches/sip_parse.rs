@@ -110,7 +110,11 @@ fn report() {
     assert!(extract(INVITE) > 0);
     let clean = SipMessage::parse(INVITE).map(|m| m.quirks().is_empty() && m.body().len() == 297);
     assert_eq!(clean, Ok(true), "the bench message must be well-formed");
-    let n = 2_000_000u64;
+    // SIP_BENCH_ITERS shortens the loop (e.g. under `perf stat` or callgrind).
+    let n: u64 = std::env::var("SIP_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
     let before = ALLOCS.load(Ordering::Relaxed);
     let t = Instant::now();
     let mut acc = 0usize;
@@ -135,6 +139,9 @@ criterion_group!(benches, bench);
 
 fn main() {
     report();
+    if std::env::var_os("SIP_BENCH_REPORT_ONLY").is_some() {
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

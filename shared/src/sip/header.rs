@@ -159,7 +159,8 @@ impl Iterator for RawHeaders<'_> {
         }
         self.pos = next;
         let line = self.buf.get(start..content_end).unwrap_or_default();
-        let Some(colon) = memchr(b':', line) else {
+        // Header names are short: a scalar scan beats a memchr call here.
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
             return Some(RawHeader {
                 name: (start, content_end),
                 value: (content_end, content_end),
@@ -223,7 +224,23 @@ impl<'a> Iterator for CommaSplit<'a> {
 
 /// Index of the first `needle` outside double quotes (and outside `<...>` if `angles`).
 /// Backslash escapes inside quotes are honoured.
+#[inline]
 pub(crate) fn find_unquoted(s: &[u8], needle: u8, angles: bool) -> Option<usize> {
+    // Fast path (the common case): no quote or '<' before the first needle.
+    let i = memchr(needle, s)?;
+    let prefix = s.get(..i).unwrap_or_default();
+    let special = if angles {
+        memchr::memchr2(b'"', b'<', prefix)
+    } else {
+        memchr(b'"', prefix)
+    };
+    match special {
+        None => Some(i),
+        Some(_) => find_unquoted_slow(s, needle, angles),
+    }
+}
+
+fn find_unquoted_slow(s: &[u8], needle: u8, angles: bool) -> Option<usize> {
     let mut in_quotes = false;
     let mut in_angle = false;
     let mut escaped = false;

@@ -203,7 +203,10 @@ mod section_7_3_1 {
         text.resize(70_000, b'a');
         text.extend_from_slice(b"\r\nCall-ID: c\r\n\r\n");
         let err = SipMessage::parse(&text).unwrap_err();
-        assert!(matches!(err, SipError::HeadersTooLarge { limit: 65535, .. }), "{err}");
+        assert!(
+            matches!(err, SipError::HeadersTooLarge { limit: 65535, .. }),
+            "{err}"
+        );
         // A large body is fine: only header ranges are stored as u16.
         let mut text = b"MESSAGE sip:a SIP/2.0\r\nl: 100000\r\n\r\n".to_vec();
         text.resize(text.len() + 100_000, b'x');

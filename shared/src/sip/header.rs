@@ -240,7 +240,7 @@ pub(crate) fn find_unquoted(s: &[u8], needle: u8, angles: bool) -> Option<usize>
     }
 }
 
-fn find_unquoted_slow(s: &[u8], needle: u8, angles: bool) -> Option<usize> {
+pub(crate) fn find_unquoted_slow(s: &[u8], needle: u8, angles: bool) -> Option<usize> {
     let mut in_quotes = false;
     let mut in_angle = false;
     let mut escaped = false;

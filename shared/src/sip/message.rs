@@ -214,7 +214,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     if first.is_empty() || !first.iter().all(|&c| is_token(c)) {
         return Err(SipError::NoStartLine { offset: a });
     }
-    let last_sp = line.iter().rposition(|&c| c == b' ').unwrap_or(sp);
+    let last_sp = memchr::memrchr(b' ', line).unwrap_or(sp);
     let version = line.get(last_sp + 1..).unwrap_or_default();
     if !version
         .get(..4)

@@ -159,7 +159,8 @@ impl Iterator for RawHeaders<'_> {
         }
         self.pos = next;
         let line = self.buf.get(start..content_end).unwrap_or_default();
-        let Some(colon) = memchr(b':', line) else {
+        // Header names are short: a scalar scan beats a memchr call here.
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
             return Some(RawHeader {
                 name: (start, content_end),
                 value: (content_end, content_end),
@@ -222,8 +223,42 @@ impl<'a> Iterator for CommaSplit<'a> {
 }
 
 /// Index of the first `needle` outside double quotes (and outside `<...>` if `angles`).
-/// Backslash escapes inside quotes are honoured.
+/// Backslash escapes inside quotes are honoured. Jumps between special bytes with memchr
+/// instead of walking the value byte by byte ([`find_unquoted_slow`] is the reference).
+#[inline]
 pub(crate) fn find_unquoted(s: &[u8], needle: u8, angles: bool) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let rest = s.get(i..)?;
+        let j = i + if angles {
+            memchr::memchr3(needle, b'"', b'<', rest)?
+        } else {
+            memchr::memchr2(needle, b'"', rest)?
+        };
+        match s.get(j) {
+            Some(&c) if c == needle => return Some(j),
+            Some(b'"') => {
+                // Skip the quoted string, honouring backslash escapes.
+                let mut k = j + 1;
+                loop {
+                    let q = k + memchr::memchr2(b'"', b'\\', s.get(k..)?)?;
+                    if s.get(q) == Some(&b'\\') {
+                        k = q + 2;
+                    } else {
+                        i = q + 1;
+                        break;
+                    }
+                }
+            }
+            // '<' (only searched for when `angles`): skip to the matching '>'.
+            _ => i = j + 1 + memchr(b'>', s.get(j + 1..)?)? + 1,
+        }
+    }
+}
+
+/// Byte-by-byte reference implementation of [`find_unquoted`] (used by the tests).
+#[cfg(test)]
+pub(crate) fn find_unquoted_slow(s: &[u8], needle: u8, angles: bool) -> Option<usize> {
     let mut in_quotes = false;
     let mut in_angle = false;
     let mut escaped = false;

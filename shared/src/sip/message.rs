@@ -22,15 +22,15 @@ struct Span {
 }
 
 impl Span {
+    #[inline]
     fn new(r: (usize, usize)) -> Result<Self, SipError> {
-        let too_large = SipError::HeadersTooLarge {
-            offset: r.1,
-            limit: MAX_HEADER_SECTION,
-        };
-        Ok(Self {
-            start: u16::try_from(r.0).map_err(|_| too_large)?,
-            end: u16::try_from(r.1).map_err(|_| too_large)?,
-        })
+        match (u16::try_from(r.0), u16::try_from(r.1)) {
+            (Ok(start), Ok(end)) => Ok(Self { start, end }),
+            _ => Err(SipError::HeadersTooLarge {
+                offset: r.1,
+                limit: MAX_HEADER_SECTION,
+            }),
+        }
     }
     fn get(self, buf: &[u8]) -> &[u8] {
         buf.get(usize::from(self.start)..usize::from(self.end))
@@ -214,7 +214,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     if first.is_empty() || !first.iter().all(|&c| is_token(c)) {
         return Err(SipError::NoStartLine { offset: a });
     }
-    let last_sp = line.iter().rposition(|&c| c == b' ').unwrap_or(sp);
+    let last_sp = memchr::memrchr(b' ', line).unwrap_or(sp);
     let version = line.get(last_sp + 1..).unwrap_or_default();
     if !version
         .get(..4)
@@ -315,6 +315,7 @@ impl<'a> SipMessage<'a> {
         Err(err)
     }
 
+    #[inline]
     fn parse_at(buf: &'a [u8], a: usize) -> Result<Self, SipError> {
         let (nl, b) = line_end(buf, a);
         let (line, unusual) = parse_start_line(buf, a, b)?;
@@ -389,7 +390,11 @@ impl<'a> SipMessage<'a> {
                     if m.via.is_none() {
                         m.via = Some(entry.value);
                     }
-                    let n = CommaSplit::new(value).count();
+                    let n = if memchr(b',', value).is_none() {
+                        1
+                    } else {
+                        CommaSplit::new(value).count()
+                    };
                     m.via_count = m
                         .via_count
                         .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));

@@ -43,11 +43,34 @@ impl Direction {
 
 /// Parses an IP address written in SDP, tolerating `[...]` around IPv6 (SIPp writes that).
 pub fn parse_ip(s: &[u8]) -> Option<IpAddr> {
+    if let Some(v4) = parse_ipv4(s) {
+        return Some(IpAddr::V4(v4));
+    }
     let s = match s {
         [b'[', inner @ .., b']'] => inner,
         _ => s,
     };
+    if !s.contains(&b':') {
+        return None;
+    }
     core::str::from_utf8(s).ok()?.parse().ok()
+}
+
+/// Dotted-quad IPv4 (no leading `+`, at most 3 digits per octet); faster than `str::parse`.
+fn parse_ipv4(s: &[u8]) -> Option<core::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split(|&c| c == b'.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p.first() == Some(&b'0')) {
+            return None;
+        }
+        *o = u8::try_from(parse_u32(p)?).ok()?;
+    }
+    parts
+        .next()
+        .is_none()
+        .then_some(core::net::Ipv4Addr::from(octets))
 }
 
 /// The `o=` line.
@@ -99,6 +122,16 @@ impl<'a> Connection<'a> {
         let mut t = v.split(|&c| c == b' ').filter(|t| !t.is_empty());
         let _net = t.next()?;
         let (address_type, full) = (t.next()?, t.next()?);
+        // Unicast (the common case) has no '/': skip the multicast parsing.
+        if !full.contains(&b'/') {
+            return Some(Self {
+                address_type,
+                address: full,
+                ip: parse_ip(full),
+                ttl: None,
+                count: None,
+            });
+        }
         let mut parts = full.split(|&c| c == b'/');
         let address = parts.next()?;
         let ipv6 = address_type.eq_ignore_ascii_case(b"IP6");
@@ -299,7 +332,8 @@ impl<'a> Sdp<'a> {
 }
 
 fn split_attr(v: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match memchr(b':', v) {
+    // Attribute names are short: a scalar scan beats a memchr call.
+    match v.iter().position(|&c| c == b':') {
         Some(c) => (v.get(..c).unwrap_or_default(), v.get(c + 1..)),
         None => (v, None),
     }
@@ -415,6 +449,11 @@ impl<'a> Media<'a> {
     }
 
     fn apply_attribute(&mut self, v: &'a [u8]) {
+        // Most attributes are rtpmap/fmtp lines we read lazily: reject them cheaply.
+        match v.first() {
+            Some(b's' | b'r' | b'i' | b'p' | b'm') if !v.starts_with(b"rtpmap") => {}
+            _ => return,
+        }
         if let Some(d) = Direction::from_attribute(v) {
             self.direction = d;
             return;

@@ -147,3 +147,17 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The memchr fast path of `find_unquoted` agrees with the byte-by-byte state machine.
+    #[test]
+    fn find_unquoted_fast_path_is_exact(s in "[a,;\"<>\\\\ ]{0,40}", angles in any::<bool>()) {
+        use crate::sip::header::{find_unquoted, find_unquoted_slow};
+        for needle in [b',', b';', b'<'] {
+            prop_assert_eq!(
+                find_unquoted(s.as_bytes(), needle, angles),
+                find_unquoted_slow(s.as_bytes(), needle, angles)
+            );
+        }
+    }
+}

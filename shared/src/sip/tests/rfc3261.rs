@@ -198,6 +198,22 @@ mod section_7_3_1 {
     }
 
     #[test]
+    fn header_section_size_limit() {
+        let mut text = b"OPTIONS sip:a SIP/2.0\r\nX-Big: ".to_vec();
+        text.resize(70_000, b'a');
+        text.extend_from_slice(b"\r\nCall-ID: c\r\n\r\n");
+        let err = SipMessage::parse(&text).unwrap_err();
+        assert!(
+            matches!(err, SipError::HeadersTooLarge { limit: 65535, .. }),
+            "{err}"
+        );
+        // A large body is fine: only header ranges are stored as u16.
+        let mut text = b"MESSAGE sip:a SIP/2.0\r\nl: 100000\r\n\r\n".to_vec();
+        text.resize(text.len() + 100_000, b'x');
+        assert_eq!(SipMessage::parse(&text).unwrap().body().len(), 100_000);
+    }
+
+    #[test]
     fn non_utf8_bytes_are_kept() {
         let buf = b"MESSAGE sip:a SIP/2.0\r\nCall-ID: \xff\xfe@x\r\nX-Bin: \x80\x81\r\nl: 2\r\n\r\n\x00\xff";
         let m = SipMessage::parse(buf).unwrap();

@@ -172,6 +172,20 @@ fn errors_and_tolerance() {
     assert!(m[1].kind.is_empty());
     // SIPp writes IPv6 literals in brackets.
     assert_eq!(parse_ip(b"[::1]"), Some(ip("::1")));
+    assert_eq!(parse_ip(b"192.0.2.1"), Some(ip("192.0.2.1")));
+    assert_eq!(parse_ip(b"0.0.0.0"), Some(ip("0.0.0.0")));
+    for bad in [
+        &b"256.1.1.1"[..],
+        b"1.2.3",
+        b"1.2.3.4.5",
+        b"01.2.3.4",
+        b"1..2.3",
+        b"host.example.com",
+        b"",
+        b"[]",
+    ] {
+        assert_eq!(parse_ip(bad), None, "{}", String::from_utf8_lossy(bad));
+    }
 }
 
 #[test]

@@ -347,7 +347,99 @@ def b2bua():
     t.dump("b2bua_chain.pcap")
 
 
+def rtcp_sr(ssrc, ntp_s, rtp_ts, pkts, octets, about, frac, cum, ext_seq, jitter, lsr=0, dlsr=0):
+    import struct as st
+    body = st.pack("!IIIIII", ssrc, ntp_s, 0, rtp_ts, pkts, octets)
+    block = st.pack("!IIIIII", about, (frac << 24) | (cum & 0xFFFFFF), ext_seq, jitter, lsr, dlsr)
+    words = (4 + len(body) + len(block)) // 4 - 1
+    return st.pack("!BBH", 0x81, 200, words) + body + block
+
+
+def rtcp_rr(ssrc, about, frac, cum, ext_seq, jitter, lsr, dlsr):
+    import struct as st
+    block = st.pack("!IIIIII", about, (frac << 24) | (cum & 0xFFFFFF), ext_seq, jitter, lsr, dlsr)
+    return st.pack("!BBHI", 0x81, 201, 7, ssrc) + block
+
+
+def rtcp_xr_voip(ssrc, about, loss_rate, discard_rate, rtd, r, mos_lq, mos_cq):
+    """RTCP XR (RFC 3611) with one VoIP Metrics block (BT=7)."""
+    import struct as st
+    block = st.pack("!BBH", 7, 0, 8) + st.pack(
+        "!IBBBBHHHHbbBBBBBBBBHHH", about, loss_rate, discard_rate, 10, 0, 60, 1000, rtd, 25,
+        -20, -60, 127, 16, r, 127, mos_lq, mos_cq, 0x40, 0, 60, 120, 240)
+    return st.pack("!BBHI", 0x80, 207, (8 + len(block)) // 4 - 1, ssrc) + block
+
+
+def vq_xr():
+    """A call with RTP both ways, RTCP SR/RR with round-trip figures, an RTCP-XR VoIP Metrics
+    block from the callee, and the callee's SIP PUBLISH vq-rtcpxr report (RFC 6035) naming the
+    call: the endpoints' view of the call beside ours."""
+    t = Truth()
+    frames = []
+    ts = T0
+
+    def add(data, at=None, step=1):
+        nonlocal ts
+        ts = at if at is not None else ts + step * MS
+        frames.append((ts, eth(data)))
+
+    A, B = "198.51.100.1", "198.51.100.2"
+    d = Dialog("vq-call-1@198.51.100.1", "Alice", "Bob", A, B)
+    add(udp_ip(A, B, 5060, 5060, t.msg(d.request("INVITE", 1, body=sdp(A, 16000)))))
+    br = d.last_branch
+    add(udp_ip(B, A, 5060, 5060, t.msg(d.response(200, "OK", "INVITE", 1, "vt", body=sdp(B, 17000), branch=br))), step=800)
+    add(udp_ip(A, B, 5060, 5060, t.msg(d.request("ACK", 1, "vt"))))
+    start = ts + 20 * MS
+    events = []
+    lost = {30, 31, 90}
+    for n in range(250):
+        at = start + n * 20 * MS
+        events.append((at, udp_ip(A, B, 16000, 17000, rtp(n, n * 160, 0xA1A1A1A1))))
+        if n not in lost:
+            events.append((at + 3 * MS, udp_ip(B, A, 17000, 16000, rtp(n, n * 160, 0xB2B2B2B2))))
+    # At 2.5 s the caller sends an SR; the callee answers with an RR about the caller's stream
+    # 40 ms later (DLSR 10 ms -> RTT 30 ms), and an XR VoIP Metrics block about it.
+    sr_at = start + 2500 * MS
+    events.append((sr_at, udp_ip(A, B, 16001, 17001, rtcp_sr(0xA1A1A1A1, 0x00001234, 0x56780000, 125, 20000, 0xB2B2B2B2, 5, 2, 124, 12))))
+    # LSR = middle 32 bits of the SR's NTP time (0x00001234.00000000); DLSR 655/65536 s = 10 ms.
+    rr = rtcp_rr(0xB2B2B2B2, 0xA1A1A1A1, 0, 0, 125, 8, 0x12340000, 655)
+    events.append((sr_at + 40 * MS, udp_ip(B, A, 17001, 16001, rr + rtcp_xr_voip(0xB2B2B2B2, 0xA1A1A1A1, 3, 1, 30, 90, 43, 42))))
+    for at, data in sorted(events, key=lambda e: e[0]):
+        add(data, at=at)
+    add(udp_ip(A, B, 5060, 5060, t.msg(d.request("BYE", 2, "vt"))), step=100)
+    add(udp_ip(B, A, 5060, 5060, t.msg(d.response(200, "OK", "BYE", 2, "vt", branch=d.last_branch))))
+    t.calls.append({"call_ids": [d.call_id], "state": "completed", "final_status": 200, "legs": 1, "forks": [1]})
+    t.streams.append({"src": f"{A}:16000", "dst": f"{B}:17000", "ssrc": "0xA1A1A1A1", "call_id": d.call_id, "packets": 250, "lost": 0})
+    t.streams.append({"src": f"{B}:17000", "dst": f"{A}:16000", "ssrc": "0xB2B2B2B2", "call_id": d.call_id, "packets": 247, "lost": 3})
+
+    report = (
+        "VQSessionReport: CallTerm\r\n"
+        f"CallID: {d.call_id}\r\n"
+        f"LocalID: <sip:bob@{B}>\r\n"
+        f"RemoteID: <sip:alice@{A}>\r\n"
+        f"OrigID: <sip:alice@{A}>\r\n"
+        f"LocalAddr: IP={B} PORT=17000 SSRC=0xB2B2B2B2\r\n"
+        f"RemoteAddr: IP={A} PORT=16000 SSRC=0xA1A1A1A1\r\n"
+        "LocalMetrics:\r\n"
+        "Timestamps: START=2023-11-14T22:13:20Z STOP=2023-11-14T22:13:26Z\r\n"
+        "SessionDesc: PT=8 PD=PCMA SR=8000 FD=20 FO=160 FPP=1 PPS=50 PLC=3 SSUP=off\r\n"
+        "JitterBuffer: JBA=3 JBR=2 JBN=60 JBM=120 JBX=240\r\n"
+        "PacketLoss: NLR=1.2 JDR=0.4\r\n"
+        "BurstGapLoss: BLD=0 BD=0 GLD=1.6 GD=5000 GMIN=16\r\n"
+        "Delay: RTD=30 ESD=25 IAJ=2 MAJ=8\r\n"
+        "QualityEst: RLQ=90 MOSLQ=4.3 MOSCQ=4.2\r\n"
+    ).encode()
+    pub = Dialog("vq-publish-1@198.51.100.2", "Bob", "Collector", B, "198.51.100.9")
+    body = pub.request("PUBLISH", 1, body=report, ctype="application/vq-rtcpxr", extra=["Event: vq-rtcpxr"])
+    add(udp_ip(B, "198.51.100.9", 5060, 5060, t.msg(body)), step=10)
+    add(udp_ip("198.51.100.9", B, 5060, 5060, t.msg(pub.response(200, "OK", "PUBLISH", 1, "pt", branch=pub.last_branch))))
+    t.other.append(pub.call_id)
+    write_pcap(os.path.join(OUT, "vq_xr.pcap"), frames)
+    t.dump("vq_xr.pcap")
+
+
 if __name__ == "__main__":
+    vq_xr()
     encap_zoo()
     tcp_framing()
     ws_sctp()

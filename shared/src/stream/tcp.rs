@@ -192,29 +192,58 @@ impl Half {
     /// Keeps a segment that arrived ahead of a hole.
     fn hold(&mut self, seq: u32, payload: &[u8], out: &mut Out<'_>) {
         let Some(next) = self.next_seq else { return };
-        let rel = |s: u32| s.wrapping_sub(next);
-        let pos = self.held.partition_point(|h| rel(h.seq) <= rel(seq));
-        // The same start already held with at least as many bytes: a duplicate.
-        let prev = pos.checked_sub(1).and_then(|p| self.held.get(p));
-        if prev.is_some_and(|p| p.seq == seq && p.data.len() >= payload.len()) {
-            out.stats.retransmitted_bytes += payload.len() as u64;
+        if self.framer.is_non_sip() {
             return;
         }
-        if self.framer.is_non_sip() {
+        // Offsets from the next expected byte: held segments are all ahead of it.
+        let rel = |s: u32| u64::from(s.wrapping_sub(next));
+        let first = rel(seq);
+        let end = first + payload.len() as u64;
+        // The parts of the segment not held yet: earlier copies win.
+        let mut fresh: Vec<(u64, u64)> = Vec::new();
+        let mut at = first;
+        for h in &self.held {
+            let (hs, he) = (rel(h.seq), rel(h.seq) + h.data.len() as u64);
+            if he <= at {
+                continue;
+            }
+            if hs >= end {
+                break;
+            }
+            if hs > at {
+                fresh.push((at, hs));
+            }
+            at = at.max(he);
+            if at >= end {
+                break;
+            }
+        }
+        if at < end {
+            fresh.push((at, end));
+        }
+        let kept: u64 = fresh.iter().map(|(a, b)| b - a).sum();
+        out.stats.retransmitted_bytes += payload.len() as u64 - kept;
+        if fresh.is_empty() {
             return;
         }
         if self.held.is_empty() {
             self.held_since = out.ts;
         }
         out.stats.out_of_order_segments += 1;
-        self.held.insert(
-            pos,
-            Held {
-                seq,
-                data: payload.to_vec(),
-            },
-        );
-        self.held_bytes += payload.len();
+        for (a, b) in fresh {
+            let Some(data) = payload.get((a - first) as usize..(b - first) as usize) else {
+                continue;
+            };
+            let pos = self.held.partition_point(|h| rel(h.seq) < a);
+            self.held.insert(
+                pos,
+                Held {
+                    seq: next.wrapping_add(a as u32),
+                    data: data.to_vec(),
+                },
+            );
+            self.held_bytes += data.len();
+        }
         while self.held.len() > out.cfg.max_out_of_order_segments
             || self.held_bytes + self.buf.len() > out.cfg.max_buffered_per_direction
         {

@@ -158,6 +158,27 @@ fn out_of_order_held_until_the_gap_fills() {
     assert_eq!(st.gaps, 0);
 }
 
+/// Overlapping out-of-order copies: the copy held first wins there too.
+#[test]
+fn first_held_copy_wins_over_later_overlap() {
+    let f = client_flow();
+    let mut forged = INVITE.to_vec();
+    forged[350] = b'#';
+    let segs = vec![
+        tcp_seg(f, 0, 0, SYN, &[]),
+        tcp_seg(f, 1, 1 + 300, ACKF, &forged[300..400]),
+        tcp_seg(f, 2, 1 + 250, ACKF, &INVITE[250..420]), // covers the held one and more
+        tcp_seg(f, 3, 1 + 300, ACKF, &INVITE[300..400]), // exact duplicate of a held range
+        tcp_seg(f, 4, 1, ACKF, &INVITE[..250]),
+        tcp_seg(f, 5, 1 + 420, ACKF, &INVITE[420..]),
+    ];
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    assert_eq!(messages(&evs), vec![forged]);
+    assert_eq!(s.stats().retransmitted_bytes, 100 + 100);
+    assert_eq!(s.stats().out_of_order_segments, 2);
+}
+
 /// RFC 9293 §3.4: sequence numbers wrap at 2^32.
 #[test]
 fn sequence_wraps_around() {

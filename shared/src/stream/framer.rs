@@ -57,6 +57,8 @@ pub(crate) struct Framer {
     resync: bool,
     /// Bytes still to discard (the rest of an oversized message).
     skip: usize,
+    /// Classification gave up on the first bytes (not an HTTP or WebSocket failure).
+    unknown_gave_up: bool,
     /// This direction sent the WebSocket upgrade request.
     ws_client: bool,
     /// The upgrade was answered with 101 (set on both directions).
@@ -93,6 +95,22 @@ impl Framer {
 
     pub(crate) fn confirm_ws(&mut self) {
         self.ws_confirmed = true;
+    }
+
+    pub(crate) fn is_plain_sip(&self) -> bool {
+        self.mode == Mode::Sip
+    }
+
+    /// The peer direction carries SIP, so this one does too even though its first bytes were
+    /// not a start line (seen mid-message): look for the next start line instead of giving up.
+    pub(crate) fn resync_if_gave_up(&mut self) -> bool {
+        if self.mode == Mode::NonSip && self.unknown_gave_up {
+            self.mode = Mode::Sip;
+            self.resync = true;
+            self.unknown_gave_up = false;
+            return true;
+        }
+        false
     }
 
     pub(crate) fn memory(&self) -> usize {
@@ -198,6 +216,7 @@ impl Framer {
             }
             Start::NotSip => {
                 self.mode = Mode::NonSip;
+                self.unknown_gave_up = true;
                 Some(rest.len())
             }
         }

@@ -176,6 +176,8 @@ pub struct StreamStats {
     pub ws_control_frames: u64,
     /// SCTP DATA chunks seen.
     pub sctp_data_chunks: u64,
+    /// SCTP DATA chunks already seen (same TSN in the same direction), dropped.
+    pub sctp_retransmitted_chunks: u64,
     /// SCTP DATA chunks whose payload is not SIP (other PPIDs, or PPID 0 with other content).
     pub sctp_non_sip_chunks: u64,
     /// Malformed events emitted.
@@ -368,6 +370,12 @@ impl SipStreams {
         if half.newly_ws_server() {
             peer.confirm_ws();
             stats.ws_connections += 1;
+        }
+        if half.is_non_sip() && peer.is_plain_sip() && half.resync_if_gave_up() {
+            return;
+        }
+        if peer.is_non_sip() && half.is_plain_sip() && peer.resync_if_gave_up() {
+            return;
         }
         if half.is_non_sip() && !peer.carries_sip() {
             conn.non_sip = true;

@@ -141,10 +141,48 @@ struct Reassembly {
 
 type StreamKey = (Flow, u16, bool);
 
+/// The TSNs recently seen in one direction of an association, to drop retransmitted DATA.
+#[derive(Debug, Clone, Copy)]
+struct TsnWindow {
+    /// Highest TSN seen.
+    max: u32,
+    /// Bit i set: TSN `max - i` seen.
+    seen: u64,
+    last_ts: Nanos,
+}
+
+impl TsnWindow {
+    /// Records `tsn`; false if it was already seen (a retransmission).
+    fn insert(&mut self, tsn: u32) -> bool {
+        let d = tsn.wrapping_sub(self.max) as i32;
+        if d > 0 {
+            self.seen = if d >= 64 { 0 } else { self.seen << d };
+            self.seen |= 1;
+            self.max = tsn;
+            true
+        } else if d > -64 {
+            let bit = 1u64 << d.unsigned_abs();
+            let fresh = self.seen & bit == 0;
+            self.seen |= bit;
+            fresh
+        } else {
+            // Far behind the window: an association restart with a new initial TSN.
+            *self = Self {
+                max: tsn,
+                seen: 1,
+                last_ts: self.last_ts,
+            };
+            true
+        }
+    }
+}
+
 /// Fragment reassembly state of every SCTP stream seen.
 #[derive(Debug, Default)]
 pub(crate) struct SctpState {
     streams: HashMap<StreamKey, Reassembly>,
+    /// Per direction of an association.
+    tsns: HashMap<Flow, TsnWindow>,
     /// Reused buffer for a reassembled message.
     scratch: Vec<u8>,
 }
@@ -167,6 +205,10 @@ impl SctpState {
                 out.malformed(chunk.value, StreamError::SctpChunk);
                 continue;
             };
+            if !self.fresh_tsn(data.tsn, out) {
+                out.stats.sctp_retransmitted_chunks += 1;
+                continue;
+            }
             let whole = data.flags & (FLAG_BEGIN | FLAG_END) == FLAG_BEGIN | FLAG_END;
             if whole {
                 emit(data.user_data, data.ppid, out);
@@ -179,6 +221,24 @@ impl SctpState {
         }
     }
 
+    fn fresh_tsn(&mut self, tsn: u32, out: &Out<'_>) -> bool {
+        if let Some(w) = self.tsns.get_mut(&out.flow) {
+            w.last_ts = out.ts;
+            return w.insert(tsn);
+        }
+        if self.tsns.len() < out.cfg.max_sctp_streams {
+            self.tsns.insert(
+                out.flow,
+                TsnWindow {
+                    max: tsn,
+                    seen: 1,
+                    last_ts: out.ts,
+                },
+            );
+        }
+        true
+    }
+
     fn fragment(&mut self, data: Data<'_>, out: &mut Out<'_>) {
         let key = (out.flow, data.stream, data.flags & FLAG_UNORDERED != 0);
         if !self.streams.contains_key(&key) && self.streams.len() >= out.cfg.max_sctp_streams {
@@ -187,9 +247,6 @@ impl SctpState {
         }
         let r = self.streams.entry(key).or_default();
         r.last_ts = out.ts;
-        if r.frags.iter().any(|f| f.tsn == data.tsn) {
-            return; // retransmitted
-        }
         if r.frags.len() >= MAX_FRAGMENTS
             || r.bytes + data.user_data.len() > out.cfg.max_message_bytes
         {
@@ -228,6 +285,7 @@ impl SctpState {
     ) {
         self.expire(Nanos::MAX, cfg, stats, sink);
         self.streams.clear();
+        self.tsns.clear();
     }
 
     pub(crate) fn expire(
@@ -244,6 +302,8 @@ impl SctpState {
             .map(|(k, _)| *k)
             .collect();
         idle.sort();
+        self.tsns
+            .retain(|_, w| now != Nanos::MAX && now.saturating_sub(w.last_ts) <= cfg.idle_timeout);
         for key in idle {
             let Some(r) = self.streams.remove(&key) else {
                 continue;

@@ -96,6 +96,14 @@ impl Half {
         self.framer.confirm_ws();
     }
 
+    pub(crate) fn is_plain_sip(&self) -> bool {
+        self.framer.is_plain_sip()
+    }
+
+    pub(crate) fn resync_if_gave_up(&mut self) -> bool {
+        self.framer.resync_if_gave_up()
+    }
+
     /// Bytes held by this direction (buffers' capacity, for memory accounting).
     pub(crate) fn memory(&self) -> usize {
         self.buf.capacity()

@@ -222,6 +222,29 @@ fn capture_starting_inside_a_message_resynchronises() {
     );
 }
 
+/// A long-lived connection seen mid-stream: the server direction starts inside a big body,
+/// longer than the mid-stream probe. The client direction is SIP, so the server's is too.
+#[test]
+fn direction_seen_mid_body_resynchronises_when_the_peer_is_sip() {
+    let f = client_flow();
+    let body = vec![b'z'; 100];
+    let mut segs = vec![tcp_seg(f, 0, 1, ACKF, INVITE)];
+    for i in 0..6u32 {
+        segs.push(tcp_seg(
+            f.reversed(),
+            1 + u64::from(i),
+            500 + i * 100,
+            ACKF,
+            &body,
+        ));
+    }
+    segs.push(tcp_seg(f.reversed(), 9, 1100, ACKF, OK));
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec(), OK.to_vec()]);
+    assert_eq!(s.stats().non_sip_streams, 0);
+}
+
 #[test]
 fn fin_flushes_and_frees() {
     let f = client_flow();
@@ -695,7 +718,8 @@ fn sctp_unfragmented_data_with_other_chunks() {
         &data_chunk(0x03, 3, 1, 46, b"xx"),
     ]
     .concat();
-    let (s, evs) = run_sctp(&[p1, p2]);
+    let again = data_chunk(0x03, 1, 0, 0, INVITE);
+    let (s, evs) = run_sctp(&[p1, p2, again]);
     assert_eq!(messages(&evs), vec![INVITE.to_vec(), ACK.to_vec()]);
     assert!(evs.iter().all(|e| matches!(
         e,
@@ -704,8 +728,9 @@ fn sctp_unfragmented_data_with_other_chunks() {
             ..
         }
     )));
-    assert_eq!(s.stats().sctp_data_chunks, 3);
+    assert_eq!(s.stats().sctp_data_chunks, 4);
     assert_eq!(s.stats().sctp_non_sip_chunks, 1);
+    assert_eq!(s.stats().sctp_retransmitted_chunks, 1);
 }
 
 #[test]

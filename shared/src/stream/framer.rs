@@ -9,12 +9,12 @@
 //! SIP framing follows RFC 3261 §18.3: headers end at the empty line, the body is
 //! Content-Length bytes. Leading CRLFs are RFC 5626 keepalives. Bytes that do not start with
 //! a SIP start line are skipped up to the next one (resynchronisation) and reported.
-use memchr::memchr;
+use memchr::{memchr, memchr_iter};
 
 use super::websocket::WsDecoder;
 use super::{Out, StreamError};
 use crate::net::Transport;
-use crate::sip::frame::{MAX_HEADER_BYTES, content_length, header_end};
+use crate::sip::frame::MAX_HEADER_BYTES;
 
 /// Longest start line accepted (request-URIs can be long, but not this long).
 const MAX_START_LINE: usize = 4096;
@@ -311,11 +311,17 @@ impl Framer {
     /// Frames the message starting at `rest` by Content-Length.
     fn sip_message(&mut self, rest: &[u8], out: &mut Out<'_>) -> Option<usize> {
         let from = self.scan_from.min(rest.len());
-        let found = rest
-            .get(from..)
-            .and_then(header_end)
-            .map(|(h, b)| (h + from, b + from));
-        let Some((hdr_end, body)) = found else {
+        let found = if from == 0 {
+            scan_head(rest)
+        } else {
+            // Resuming a long head: the part before `from` has no empty line.
+            let end = rest
+                .get(from..)
+                .and_then(header_end)
+                .map(|(h, b)| (h + from, b + from));
+            end.map(|(h, b)| (h, b, content_length_of(rest.get(..h).unwrap_or_default())))
+        };
+        let Some((hdr_end, body, cl)) = found else {
             if rest.len() > MAX_HEADER_BYTES {
                 out.malformed(rest, StreamError::TooLarge);
                 self.resync = true;
@@ -325,7 +331,7 @@ impl Framer {
             self.wait_for = rest.len() + 1;
             return None;
         };
-        let Some(cl) = content_length(rest.get(..hdr_end).unwrap_or_default()) else {
+        let Some(cl) = cl else {
             let head = rest.get(..body).unwrap_or_default();
             if body > out.cfg.max_message_bytes {
                 out.malformed(head, StreamError::TooLarge);
@@ -513,6 +519,68 @@ pub(crate) fn find_start(b: &[u8]) -> Option<(usize, Start)> {
     }
 }
 
+/// `sip::frame::header_end` in one pass that stops at the first empty line: (end of headers,
+/// start of body) for CRLFCRLF or LFLF, whichever comes first. (Searching each pattern over
+/// the whole buffer would rescan every following message of a segment.)
+pub(crate) fn header_end(buf: &[u8]) -> Option<(usize, usize)> {
+    memchr_iter(b'\n', buf).find_map(|p| match (buf.get(p + 1), buf.get(p + 2)) {
+        (Some(b'\n'), _) => Some((p, p + 2)),
+        (Some(b'\r'), Some(b'\n')) if p > 0 && buf.get(p - 1) == Some(&b'\r') => {
+            Some((p - 1, p + 3))
+        }
+        _ => None,
+    })
+}
+
+/// One pass over a message head, the common case: (end of headers, start of body,
+/// Content-Length) with the rules of `sip::frame::{header_end, content_length}`.
+pub(crate) fn scan_head(buf: &[u8]) -> Option<(usize, usize, Option<usize>)> {
+    // Outer None: no Content-Length line yet; Some(v): the first one's value (None if invalid).
+    let mut cl: Option<Option<usize>> = None;
+    let mut line_start = 0;
+    for p in memchr_iter(b'\n', buf) {
+        if cl.is_none() {
+            cl = content_length_line(buf.get(line_start..p).unwrap_or_default());
+        }
+        match (buf.get(p + 1), buf.get(p + 2)) {
+            (Some(b'\n'), _) => return Some((p, p + 2, cl.flatten())),
+            (Some(b'\r'), Some(b'\n')) if p > 0 && buf.get(p - 1) == Some(&b'\r') => {
+                return Some((p - 1, p + 3, cl.flatten()));
+            }
+            _ => {}
+        }
+        line_start = p + 1;
+    }
+    None
+}
+
+/// `Some(value)` if `line` is a Content-Length (or `l`) header; the value is None unless it
+/// is 1 to 9 digits (as in `sip::frame::content_length`).
+fn content_length_line(line: &[u8]) -> Option<Option<usize>> {
+    if !matches!(
+        line.trim_ascii_start().first(),
+        Some(b'C' | b'c' | b'L' | b'l')
+    ) {
+        return None;
+    }
+    let colon = memchr(b':', line)?;
+    let name = line.get(..colon).unwrap_or_default().trim_ascii();
+    if !(name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l")) {
+        return None;
+    }
+    let v = line.get(colon + 1..).unwrap_or_default().trim_ascii();
+    let valid = (1..=9).contains(&v.len()) && v.iter().all(u8::is_ascii_digit);
+    Some(valid.then(|| v.iter().fold(0usize, |n, d| n * 10 + usize::from(d - b'0'))))
+}
+
+/// `sip::frame::content_length` looking only at lines that can be Content-Length or `l`.
+fn content_length_of(headers: &[u8]) -> Option<usize> {
+    headers
+        .split(|&c| c == b'\n')
+        .find_map(content_length_line)
+        .flatten()
+}
+
 /// Value of the first header `name` (case-insensitive) in an HTTP head.
 fn header_value<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     head.split(|&c| c == b'\n').skip(1).find_map(|line| {
@@ -532,6 +600,7 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -567,6 +636,67 @@ mod tests {
             Some((12, Start::NeedMore))
         );
         assert_eq!(find_start(b"a=sendrecv\r\n\x00\x01"), None);
+    }
+
+    #[test]
+    fn header_end_matches_the_shared_one() {
+        use crate::sip::frame;
+        let cases: [&[u8]; 9] = [
+            b"A\r\nB\r\n\r\nbody\n\n",
+            b"A\nB\n\nbody\r\n\r\n",
+            b"A\r\n\nB",
+            b"\r\n\r\n",
+            b"\n\n",
+            b"A\n\r\nB",
+            b"A\r\nB\r\n",
+            b"",
+            b"x\r\n\r",
+        ];
+        for c in cases {
+            assert_eq!(header_end(c), frame::header_end(c), "{c:?}");
+            let shared = frame::header_end(c).map(|(h, b)| (h, b, frame::content_length(&c[..h])));
+            assert_eq!(scan_head(c), shared, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn content_length_matches_the_shared_one() {
+        use crate::sip::frame;
+        let cases: [&[u8]; 7] = [
+            b"INVITE sip:a SIP/2.0\r\nCall-ID: x\r\nContent-Length: 12\r\n",
+            b"INVITE sip:a SIP/2.0\r\nl: 7",
+            b"SIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\ncontent-length :  0 \r\nl: 9\r\n",
+            b"BYE sip:a SIP/2.0\r\nContent-Length: x\r\nl: 3\r\n",
+            b"BYE sip:a SIP/2.0\r\nContent-Type: a/b\r\n",
+            b"BYE sip:a SIP/2.0\r\n Content-Length: 4\r\n",
+            b"BYE sip:a SIP/2.0\r\nContent-Length: 1234567890\r\n",
+        ];
+        for c in cases {
+            assert_eq!(content_length_of(c), frame::content_length(c), "{c:?}");
+            let mut msg = c.to_vec();
+            msg.extend_from_slice(b"\r\n\r\nbody");
+            let (h, b) = frame::header_end(&msg).unwrap();
+            let shared = (h, b, frame::content_length(&msg[..h]));
+            assert_eq!(scan_head(&msg), Some(shared), "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass scan agrees with the shared framing functions on any head.
+        #[test]
+        fn scan_head_agrees_with_shared_framing(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "\r\n", "\n", "\r", "Content-Length", "content-length", "l", "L", ":", " ", "12", "0",
+                "x", "CSeq: 1", "1234567890",
+            ]),
+            0..40,
+        )) {
+            use crate::sip::frame;
+            let buf = parts.concat().into_bytes();
+            let shared = frame::header_end(&buf).map(|(h, b)| (h, b, frame::content_length(&buf[..h])));
+            proptest::prop_assert_eq!(scan_head(&buf), shared);
+            proptest::prop_assert_eq!(header_end(&buf), frame::header_end(&buf));
+        }
     }
 
     #[test]

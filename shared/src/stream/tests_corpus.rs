@@ -312,3 +312,61 @@ fn heplify_sip_sctp() {
     };
     assert_eq!(st.sctp_data_chunks, 5);
 }
+
+/// Throughput over the 1800-message TCP burst, segments decoded once beforehand.
+/// `cargo test --release -p callscope-shared --lib stream::tests_corpus::bench -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark"]
+fn bench_tcp_burst() {
+    let Some(file) = load("gen_sipp_tcp_burst.pcap") else {
+        return;
+    };
+    let mut segs = Vec::new();
+    for (ts, link, frame) in pcap_records(&file) {
+        let Some((src, dst, 6, l4)) = link_payload(link, frame).and_then(ip_payload) else {
+            continue;
+        };
+        let off = usize::from(l4[12] >> 4) * 4;
+        let flow = Flow {
+            src: Endpoint::new(src, be16(l4, 0).unwrap()),
+            dst: Endpoint::new(dst, be16(l4, 2).unwrap()),
+        };
+        let tcp = TcpInfo {
+            seq: be32(l4, 4).unwrap(),
+            ack: be32(l4, 8).unwrap(),
+            flags: l4[13],
+        };
+        segs.push(Segment {
+            ts,
+            flow,
+            transport: Transport::Tcp,
+            tcp: Some(tcp),
+            payload: &l4[off..],
+            icmp_quoted: false,
+        });
+    }
+    let rounds = 300;
+    let start = std::time::Instant::now();
+    let mut msgs = 0u64;
+    let mut bytes = 0usize;
+    for _ in 0..rounds {
+        let mut s = SipStreams::new(StreamConfig::default());
+        for seg in &segs {
+            s.on_tcp(seg, &mut |e| {
+                if let super::StreamEvent::Message(m) = e {
+                    msgs += 1;
+                    bytes += m.bytes.len();
+                }
+            });
+        }
+        s.flush(&mut |_| {});
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "tcp burst: {:.2} M segments/s, {:.2} M messages/s, {:.0} MB/s of SIP ({} segments x {rounds})",
+        (segs.len() * rounds) as f64 / secs / 1e6,
+        msgs as f64 / secs / 1e6,
+        bytes as f64 / secs / 1e6,
+        segs.len()
+    );
+}

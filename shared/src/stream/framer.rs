@@ -20,8 +20,9 @@ use crate::sip::frame::MAX_HEADER_BYTES;
 const MAX_START_LINE: usize = 4096;
 /// Longest HTTP upgrade request or response head.
 const MAX_HTTP_HEAD: usize = 8192;
-/// Segments of a connection seen mid-stream searched for a SIP start line.
-const MIDSTREAM_PROBES: u8 = 4;
+/// Bytes of a connection seen mid-stream (or after a gap before anything was recognised)
+/// searched for a SIP start line before giving up on it.
+const PROBE_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Mode {
@@ -52,9 +53,12 @@ pub(crate) enum Start {
 pub(crate) struct Framer {
     mode: Mode,
     syn_seen: bool,
-    probes_used: u8,
+    probed: usize,
     /// Skipping bytes up to the next SIP start line.
     resync: bool,
+    /// The pending bytes follow a gap, so they may start inside a line: a start line cut by
+    /// the gap ("NVITE sip:...") must not be taken for one.
+    cut: bool,
     /// Bytes still to discard (the rest of an oversized message).
     skip: usize,
     /// Classification gave up on the first bytes (not an HTTP or WebSocket failure).
@@ -180,7 +184,12 @@ impl Framer {
         }
         let get = prefix_state(rest, b"GET ");
         let http = prefix_state(rest, b"HTTP/");
-        let sip = starts_like_sip(rest);
+        // After a gap the bytes may start inside a line.
+        let sip = if !self.cut {
+            starts_like_sip(rest)
+        } else {
+            starts_like_known_sip(rest)
+        };
         if get == Start::Sip {
             self.mode = Mode::HttpRequest;
             return Some(0);
@@ -200,19 +209,23 @@ impl Framer {
             }
             Start::NeedMore => None,
             Start::NotSip if get == Start::NeedMore || http == Start::NeedMore => None,
-            Start::NotSip if !self.syn_seen && self.probes_used < MIDSTREAM_PROBES => {
+            Start::NotSip if !self.syn_seen && self.probed < PROBE_BYTES => {
                 // Capture started inside a message: look for the next one.
-                self.probes_used += 1;
-                match find_start(rest) {
-                    Some((i, Start::Sip)) => {
-                        self.mode = Mode::Sip;
-                        out.malformed(rest.get(..i).unwrap_or_default(), StreamError::Gap);
-                        Some(i)
-                    }
-                    Some((i, _)) if i > 0 => Some(i),
-                    Some(_) => None,
-                    None => Some(rest.len()),
+                let (used, found) = match find_start(rest, !self.cut) {
+                    Some((i, Start::Sip)) => (i, true),
+                    Some((0, _)) => return None,
+                    Some((i, _)) => (i, false),
+                    None => (rest.len(), false),
+                };
+                let skipped = rest.get(..used).unwrap_or_default();
+                self.probed += used;
+                self.cut = !(skipped.last() == Some(&b'\n'));
+                if found {
+                    self.mode = Mode::Sip;
+                    self.cut = false;
+                    out.malformed(skipped, StreamError::Gap);
                 }
+                Some(used)
             }
             Start::NotSip => {
                 self.mode = Mode::NonSip;
@@ -274,33 +287,33 @@ impl Framer {
         if crlf > 0 {
             // RFC 5626 §4.4.1: CRLFCRLF ping, CRLF pong.
             out.stats.keepalives += 1;
+            self.cut = !(rest.get(crlf - 1) == Some(&b'\n'));
             return Some(crlf);
         }
         if self.resync {
-            return match find_start(rest) {
+            let found = find_start(rest, !self.cut);
+            let used = match found {
                 Some((0, Start::Sip)) => {
                     self.resync = false;
-                    Some(0)
+                    return Some(0);
                 }
-                Some((i, Start::Sip)) => {
-                    self.resync = false;
-                    out.malformed(rest.get(..i).unwrap_or_default(), StreamError::NotSip);
-                    Some(i)
-                }
-                Some((0, _)) => None,
-                Some((i, _)) => {
-                    out.malformed(rest.get(..i).unwrap_or_default(), StreamError::NotSip);
-                    Some(i)
-                }
-                None => {
-                    out.malformed(rest, StreamError::NotSip);
-                    Some(rest.len())
-                }
+                Some((0, _)) => return None,
+                Some((i, _)) => i,
+                None => rest.len(),
             };
+            if found.is_some_and(|(_, st)| st == Start::Sip) {
+                self.resync = false;
+            }
+            let skipped = rest.get(..used).unwrap_or_default();
+            self.cut = !(skipped.last() == Some(&b'\n'));
+            out.malformed(skipped, StreamError::NotSip);
+            return Some(used);
         }
         match starts_like_sip(rest) {
             Start::NotSip => {
                 self.resync = true;
+                // A message boundary: what follows starts a line.
+                self.cut = false;
                 Some(0)
             }
             Start::NeedMore => None,
@@ -371,6 +384,7 @@ impl Framer {
                     out.malformed(pending, StreamError::Gap);
                 }
                 self.resync = true;
+                self.cut = true;
             }
             Mode::Ws => {
                 // Frame boundaries are lost with the hole: give up on this direction.
@@ -381,6 +395,7 @@ impl Framer {
             }
             Mode::Unknown => {
                 self.syn_seen = false;
+                self.cut = true;
             }
             Mode::HttpRequest | Mode::HttpResponse => self.mode = Mode::NonSip,
             Mode::NonSip => {}
@@ -505,10 +520,51 @@ pub(crate) fn starts_like_sip(b: &[u8]) -> Start {
     }
 }
 
-/// First offset (0 or just after a LF) where a SIP start line begins, or where a start line
-/// may begin but more bytes are needed.
-pub(crate) fn find_start(b: &[u8]) -> Option<(usize, Start)> {
-    let mut at = 0;
+/// Methods a start line may begin with when it is not known to start a line (after a gap):
+/// no suffix of one of them is another, so a start line cut by the gap is not taken for one.
+const KNOWN_METHODS: [&[u8]; 14] = [
+    b"INVITE ",
+    b"ACK ",
+    b"BYE ",
+    b"CANCEL ",
+    b"OPTIONS ",
+    b"REGISTER ",
+    b"PRACK ",
+    b"SUBSCRIBE ",
+    b"NOTIFY ",
+    b"PUBLISH ",
+    b"INFO ",
+    b"REFER ",
+    b"MESSAGE ",
+    b"UPDATE ",
+];
+
+/// Like `starts_like_sip`, but only for a status line or a known method.
+fn starts_like_known_sip(b: &[u8]) -> Start {
+    const STATUS: &[u8] = b"SIP/2.0 ";
+    let mut best = Start::NotSip;
+    for m in KNOWN_METHODS.iter().chain([&STATUS]) {
+        match prefix_state(b, m) {
+            Start::Sip => return starts_like_sip(b),
+            Start::NeedMore => best = Start::NeedMore,
+            Start::NotSip => {}
+        }
+    }
+    best
+}
+
+/// First offset where a SIP start line begins (or may begin: more bytes needed): offset 0
+/// (only a known method or a status line unless `line_start`) or just after a LF.
+pub(crate) fn find_start(b: &[u8], line_start: bool) -> Option<(usize, Start)> {
+    let first = if line_start {
+        starts_like_sip(b)
+    } else {
+        starts_like_known_sip(b)
+    };
+    if first != Start::NotSip {
+        return Some((0, first));
+    }
+    let mut at = memchr(b'\n', b)? + 1;
     loop {
         let rest = b.get(at..)?;
         match starts_like_sip(rest) {
@@ -628,14 +684,28 @@ mod tests {
     #[test]
     fn find_start_after_line_feed() {
         assert_eq!(
-            find_start(b"a=sendrecv\r\nBYE sip:a SIP/2.0\r\n"),
+            find_start(b"a=sendrecv\r\nBYE sip:a SIP/2.0\r\n", true),
             Some((12, Start::Sip))
         );
         assert_eq!(
-            find_start(b"a=sendrecv\r\nBYE sip:a"),
+            find_start(b"a=sendrecv\r\nBYE sip:a", true),
             Some((12, Start::NeedMore))
         );
-        assert_eq!(find_start(b"a=sendrecv\r\n\x00\x01"), None);
+        assert_eq!(find_start(b"a=sendrecv\r\n\x00\x01", true), None);
+        // After a gap, a start line cut at its beginning is not one.
+        let cut = b"NVITE sip:bob@b SIP/2.0\r\nVia: x\r\nACK sip:b SIP/2.0\r\n";
+        assert_eq!(find_start(cut, true), Some((0, Start::Sip)));
+        assert_eq!(find_start(cut, false), Some((33, Start::Sip)));
+        assert_eq!(
+            find_start(b"INVITE sip:a SIP/2.0\r\n", false),
+            Some((0, Start::Sip))
+        );
+        assert_eq!(
+            find_start(b"SIP/2.0 200 OK\r\n", false),
+            Some((0, Start::Sip))
+        );
+        assert_eq!(find_start(b"INV", false), Some((0, Start::NeedMore)));
+        assert_eq!(find_start(b"FOO sip:a SIP/2.0\r\nx\x00", false), None);
     }
 
     #[test]

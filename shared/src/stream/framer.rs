@@ -219,7 +219,7 @@ impl Framer {
                 };
                 let skipped = rest.get(..used).unwrap_or_default();
                 self.probed += used;
-                self.cut = !(skipped.last() == Some(&b'\n'));
+                self.cut = skipped.last() != Some(&b'\n');
                 if found {
                     self.mode = Mode::Sip;
                     self.cut = false;
@@ -287,7 +287,7 @@ impl Framer {
         if crlf > 0 {
             // RFC 5626 §4.4.1: CRLFCRLF ping, CRLF pong.
             out.stats.keepalives += 1;
-            self.cut = !(rest.get(crlf - 1) == Some(&b'\n'));
+            self.cut = rest.get(crlf - 1) != Some(&b'\n');
             return Some(crlf);
         }
         if self.resync {
@@ -305,7 +305,7 @@ impl Framer {
                 self.resync = false;
             }
             let skipped = rest.get(..used).unwrap_or_default();
-            self.cut = !(skipped.last() == Some(&b'\n'));
+            self.cut = skipped.last() != Some(&b'\n');
             out.malformed(skipped, StreamError::NotSip);
             return Some(used);
         }

@@ -32,6 +32,8 @@ struct Held {
 #[derive(Debug)]
 pub struct Half {
     flow: Flow,
+    /// Initial sequence number, from the SYN.
+    isn: Option<u32>,
     /// Next expected sequence number (None until the SYN or the first data segment).
     next_seq: Option<u32>,
     /// Sequence number of the FIN, once seen.
@@ -52,6 +54,7 @@ impl Half {
     pub(crate) fn new(flow: Flow) -> Self {
         Self {
             flow,
+            isn: None,
             next_seq: None,
             fin_seq: None,
             closed: false,
@@ -129,22 +132,20 @@ impl Half {
         self.last_ts = self.last_ts.max(out.ts);
         let mut data_seq = tcp.seq;
         if tcp.syn() {
-            let isn_next = tcp.seq.wrapping_add(1);
-            if self.closed
-                || self
-                    .next_seq
-                    .is_some_and(|n| n != isn_next && !self.seen_before(isn_next))
-            {
-                // A new connection on the same ports: finish the old one first.
+            let known = self.next_seq.is_some() || self.closed;
+            if known && self.isn != Some(tcp.seq) {
+                // A new connection on the same ports (a retransmitted SYN has the same ISN):
+                // finish the old one first.
                 self.close(out);
                 *self = Self::new(self.flow);
                 self.last_ts = out.ts;
             }
             if self.next_seq.is_none() {
-                self.next_seq = Some(isn_next);
+                self.isn = Some(tcp.seq);
+                self.next_seq = Some(tcp.seq.wrapping_add(1));
                 self.framer.set_syn_seen();
             }
-            data_seq = isn_next;
+            data_seq = tcp.seq.wrapping_add(1);
         }
         let Some(next) = self
             .next_seq
@@ -186,11 +187,6 @@ impl Half {
         if self.fin_seq.is_some() && self.fin_seq == self.next_seq {
             self.close(out);
         }
-    }
-
-    /// Is `seq` at or before the next expected byte (a retransmitted SYN)?
-    fn seen_before(&self, seq: u32) -> bool {
-        self.next_seq.is_some_and(|n| seq_diff(seq, n) <= 0)
     }
 
     fn held_too_old(&self, out: &Out<'_>) -> bool {

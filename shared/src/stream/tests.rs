@@ -495,6 +495,27 @@ fn port_reuse_after_close_is_a_new_connection() {
     assert_eq!(s.stats().connections, 2);
 }
 
+#[test]
+fn retransmitted_syn_is_not_a_new_connection_but_a_new_isn_is() {
+    let f = client_flow();
+    let segs = [
+        tcp_seg(f, 0, 10, SYN, &[]),
+        tcp_seg(f, 1, 11, ACKF, INVITE),
+        tcp_seg(f, 2, 10, SYN, &[]), // retransmitted SYN
+        tcp_seg(f, 3, 11 + INVITE.len() as u32, ACKF, ACK),
+        // The same ports reused without FIN/RST seen: a lower ISN than the data seen so far.
+        tcp_seg(f, 4, 5, SYN, &[]),
+        tcp_seg(f, 5, 6, ACKF, BYE),
+    ];
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    assert_eq!(
+        messages(&evs),
+        vec![INVITE.to_vec(), ACK.to_vec(), BYE.to_vec()]
+    );
+    assert_eq!(s.stats().retransmitted_bytes, 0);
+}
+
 // ---- WebSocket (RFC 6455, RFC 7118) ----
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];

@@ -635,6 +635,34 @@ fn websocket_frames_split_across_segments() {
     assert_eq!(messages(&evs), vec![INVITE.to_vec()]);
 }
 
+/// RFC 6455 §5.2: 64-bit lengths (here non-minimal, which a monitor still reads).
+#[test]
+fn websocket_64_bit_length() {
+    let mut frame = vec![0x81, 0xff];
+    frame.extend_from_slice(&(INVITE.len() as u64).to_be_bytes());
+    frame.extend_from_slice(&MASK);
+    websocket::unmask_into(&mut frame, INVITE, Some(MASK), 0);
+    let (_, evs) = ws_session(&[frame], &[]);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec()]);
+}
+
+#[test]
+fn oversized_websocket_frame_is_skipped() {
+    let mut big = ws_frame(true, 1, None, &vec![b'x'; 200_000]);
+    big.extend(ws_frame(true, 1, None, BYE));
+    let chunks: Vec<Vec<u8>> = big.chunks(1400).map(<[u8]>::to_vec).collect();
+    let (s, evs) = ws_session(&[], &chunks);
+    assert_eq!(messages(&evs), vec![BYE.to_vec()]);
+    assert!(matches!(
+        &evs[0],
+        Ev::Bad {
+            error: StreamError::TooLarge,
+            ..
+        }
+    ));
+    assert_eq!(s.stats().malformed, 1);
+}
+
 #[test]
 fn websocket_without_sip_subprotocol_is_ignored() {
     let f = client_flow();
@@ -752,6 +780,20 @@ fn sctp_unfragmented_data_with_other_chunks() {
     assert_eq!(s.stats().sctp_data_chunks, 4);
     assert_eq!(s.stats().sctp_non_sip_chunks, 1);
     assert_eq!(s.stats().sctp_retransmitted_chunks, 1);
+}
+
+/// RFC 8260 §2.1: an unfragmented I-DATA chunk.
+#[test]
+fn sctp_unfragmented_idata() {
+    let mut c = vec![sctp::CHUNK_IDATA, 0x03];
+    c.extend_from_slice(&((20 + BYE.len()) as u16).to_be_bytes());
+    c.extend_from_slice(&7u32.to_be_bytes()); // TSN
+    c.extend_from_slice(&[0, 1, 0, 0]); // stream 1, reserved
+    c.extend_from_slice(&0u32.to_be_bytes()); // MID
+    c.extend_from_slice(&0u32.to_be_bytes()); // PPID (B set)
+    c.extend_from_slice(BYE);
+    let (_, evs) = run_sctp(&[c]);
+    assert_eq!(messages(&evs), vec![BYE.to_vec()]);
 }
 
 #[test]

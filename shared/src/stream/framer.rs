@@ -69,7 +69,8 @@ pub(crate) struct Framer {
     ws_confirmed: bool,
     /// This direction just answered 101 (taken once by `newly_ws_server`).
     ws_server_new: bool,
-    ws: WsDecoder,
+    /// Boxed: only WebSocket connections pay for it.
+    ws: Option<Box<WsDecoder>>,
     /// The pending message cannot be complete before the pending bytes reach this length.
     wait_for: usize,
     /// The end of headers is not before this offset of the pending bytes.
@@ -118,11 +119,13 @@ impl Framer {
     }
 
     pub(crate) fn memory(&self) -> usize {
-        self.ws.memory()
+        self.ws
+            .as_ref()
+            .map_or(0, |w| w.memory() + std::mem::size_of::<WsDecoder>())
     }
 
     pub(crate) fn free(&mut self) {
-        self.ws.free();
+        self.ws = None;
     }
 
     fn reset_hints(&mut self) {
@@ -153,9 +156,10 @@ impl Framer {
                 Mode::Sip => self.sip(rest, out),
                 Mode::Ws => {
                     out.transport = Transport::Ws;
-                    let r = self.ws.decode(rest, out);
+                    let ws = self.ws.get_or_insert_with(Box::default);
+                    let r = ws.decode(rest, out);
                     out.transport = Transport::Tcp;
-                    if self.ws.is_broken() {
+                    if ws.is_broken() {
                         self.mode = Mode::NonSip;
                     }
                     r
@@ -389,7 +393,11 @@ impl Framer {
             Mode::Ws => {
                 // Frame boundaries are lost with the hole: give up on this direction.
                 out.transport = Transport::Ws;
-                self.ws.on_end(pending, StreamError::Gap, out);
+                if let Some(ws) = &mut self.ws {
+                    ws.on_end(pending, StreamError::Gap, out);
+                } else if !pending.is_empty() {
+                    out.malformed(pending, StreamError::Gap);
+                }
                 out.transport = Transport::Tcp;
                 self.mode = Mode::NonSip;
             }
@@ -412,7 +420,11 @@ impl Framer {
             }
             Mode::Ws => {
                 out.transport = Transport::Ws;
-                self.ws.on_end(pending, StreamError::TooLarge, out);
+                if let Some(ws) = &mut self.ws {
+                    ws.on_end(pending, StreamError::TooLarge, out);
+                } else if !pending.is_empty() {
+                    out.malformed(pending, StreamError::TooLarge);
+                }
                 out.transport = Transport::Tcp;
                 self.mode = Mode::NonSip;
             }
@@ -432,7 +444,11 @@ impl Framer {
             }
             Mode::Ws => {
                 out.transport = Transport::Ws;
-                self.ws.on_end(pending, StreamError::Incomplete, out);
+                if let Some(ws) = &mut self.ws {
+                    ws.on_end(pending, StreamError::Incomplete, out);
+                } else if !pending.is_empty() {
+                    out.malformed(pending, StreamError::Incomplete);
+                }
                 out.transport = Transport::Tcp;
             }
             _ => {}

@@ -516,6 +516,14 @@ fn retransmitted_syn_is_not_a_new_connection_but_a_new_isn_is() {
     assert_eq!(s.stats().retransmitted_bytes, 0);
 }
 
+/// Per-connection state stays small: the table holds many idle SIP connections.
+#[test]
+fn connection_state_is_small() {
+    let conn = std::mem::size_of::<Conn>();
+    println!("{conn} bytes per connection");
+    assert!(conn <= 448, "{conn} bytes per connection");
+}
+
 // ---- WebSocket (RFC 6455, RFC 7118) ----
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];

@@ -66,6 +66,28 @@ fn two_messages_in_one_segment() {
     assert!(matches!(&evs[0], Ev::Msg { ts: 1, flow, .. } if *flow == f));
 }
 
+/// A coalesced segment of many messages: each is a slice of the segment (zero copy).
+#[test]
+fn many_messages_in_one_segment_are_zero_copy() {
+    let all: Vec<u8> = (0..150)
+        .flat_map(|i| ALL[i % ALL.len()].iter().copied())
+        .collect();
+    let seg = tcp_seg(client_flow(), 1, 1, ACKF, &all);
+    let range = all.as_ptr_range();
+    let mut s = streams();
+    let mut n = 0;
+    s.on_tcp(&seg, &mut |e| {
+        let StreamEvent::Message(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(range.contains(&m.bytes.as_ptr()));
+        assert_eq!(m.bytes, ALL[n % ALL.len()]);
+        n += 1;
+    });
+    assert_eq!(n, 150);
+    assert_eq!(s.memory_bytes(), 0);
+}
+
 #[test]
 fn one_message_over_many_segments() {
     let chunks: Vec<&[u8]> = INVITE.chunks(7).collect();

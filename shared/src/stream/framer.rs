@@ -3,12 +3,15 @@
 //! The first bytes decide (cheaply, then never again): a SIP start line means SIP; `GET`
 //! with `Upgrade: websocket` and `Sec-WebSocket-Protocol: sip` (and the peer's `101`) means
 //! SIP over WebSocket (RFC 7118 §4); anything else means the connection is ignored. A
-//! connection whose SYN we did not see may start inside a message, so its first few segments
-//! are searched for a start line before giving up.
+//! connection whose SYN we did not see may start inside a message, so its first 16 KiB are
+//! searched for a start line before giving up; and a direction whose peer is SIP is never
+//! given up on (it resynchronises instead).
 //!
 //! SIP framing follows RFC 3261 §18.3: headers end at the empty line, the body is
 //! Content-Length bytes. Leading CRLFs are RFC 5626 keepalives. Bytes that do not start with
-//! a SIP start line are skipped up to the next one (resynchronisation) and reported.
+//! a SIP start line are skipped up to the next one (resynchronisation) and reported. After a
+//! sequence gap the bytes may start inside a line, so only a status line or a known method is
+//! taken at the cut; elsewhere a start line must follow a LF.
 use memchr::{memchr, memchr_iter};
 
 use super::websocket::WsDecoder;

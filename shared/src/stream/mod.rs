@@ -10,7 +10,7 @@
 //! - Memory per connection and the number of connections are bounded.
 //!
 //! Layout:
-//! - [`tcp`]: per-direction sequence-number reassembly (retransmissions, out-of-order, gaps,
+//! - `tcp`: per-direction sequence-number reassembly (retransmissions, out-of-order, gaps,
 //!   wrap-around, FIN/RST) that hands contiguous bytes to the framer.
 //! - `framer`: what a direction carries (SIP, an HTTP WebSocket upgrade, WebSocket frames,
 //!   or something else) and SIP framing by Content-Length (RFC 3261 §18.3).
@@ -24,8 +24,11 @@
 //!
 //! Non-SIP TCP (HTTPS, SSH...) is recognised from the first bytes of a connection and then
 //! costs one hash lookup per segment.
+//!
+//! Framing has the semantics of `sip::frame::{header_end, content_length}` (tests check they
+//! agree) in a single pass that stops at the first empty line, so a segment holding many
+//! messages is not rescanned once per message.
 use std::collections::HashMap;
-
 use std::net::IpAddr;
 
 use crate::net::{Endpoint, Flow, Nanos, Transport};
@@ -33,7 +36,7 @@ use crate::wire::decap::{Segment, TcpInfo};
 
 mod framer;
 pub mod sctp;
-pub mod tcp;
+mod tcp;
 pub mod websocket;
 
 #[cfg(test)]

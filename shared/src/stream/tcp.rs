@@ -30,7 +30,7 @@ struct Held {
 
 /// One direction of a connection.
 #[derive(Debug)]
-pub struct Half {
+pub(crate) struct Half {
     flow: Flow,
     /// Initial sequence number, from the SYN.
     isn: Option<u32>,

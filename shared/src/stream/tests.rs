@@ -815,15 +815,48 @@ fn sctp_unfragmented_data_with_other_chunks() {
 /// RFC 8260 §2.1: an unfragmented I-DATA chunk.
 #[test]
 fn sctp_unfragmented_idata() {
-    let mut c = vec![sctp::CHUNK_IDATA, 0x03];
-    c.extend_from_slice(&((20 + BYE.len()) as u16).to_be_bytes());
-    c.extend_from_slice(&7u32.to_be_bytes()); // TSN
-    c.extend_from_slice(&[0, 1, 0, 0]); // stream 1, reserved
-    c.extend_from_slice(&0u32.to_be_bytes()); // MID
-    c.extend_from_slice(&0u32.to_be_bytes()); // PPID (B set)
-    c.extend_from_slice(BYE);
-    let (_, evs) = run_sctp(&[c]);
+    let (_, evs) = run_sctp(&[idata_chunk(0x03, 7, 0, 0, BYE)]);
     assert_eq!(messages(&evs), vec![BYE.to_vec()]);
+}
+
+fn idata_chunk(flags: u8, tsn: u32, mid: u32, ppid_or_fsn: u32, data: &[u8]) -> Vec<u8> {
+    let mut c = vec![sctp::CHUNK_IDATA, flags];
+    c.extend_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+    c.extend_from_slice(&tsn.to_be_bytes());
+    c.extend_from_slice(&[0, 1, 0, 0]); // stream 1, reserved
+    c.extend_from_slice(&mid.to_be_bytes());
+    c.extend_from_slice(&ppid_or_fsn.to_be_bytes());
+    c.extend_from_slice(data);
+    while c.len() % 4 != 0 {
+        c.push(0);
+    }
+    c
+}
+
+/// RFC 8260 §2.1: fragmented I-DATA, by FSN within a message id, interleaved with another
+/// message of the same stream.
+#[test]
+fn sctp_fragmented_idata() {
+    let (a, b) = OK.split_at(150);
+    let packets = vec![
+        idata_chunk(0x01, 11, 5, 1, b), // FSN 1, last
+        idata_chunk(0x03, 12, 6, 0, BYE),
+        idata_chunk(0x02, 10, 5, 0, a), // first: PPID 0
+    ];
+    let (_, evs) = run_sctp(&packets);
+    assert_eq!(messages(&evs), vec![BYE.to_vec(), OK.to_vec()]);
+}
+
+/// TSNs wrap at 2^32 (RFC 9260 §3.3.1 serial arithmetic).
+#[test]
+fn sctp_fragments_across_tsn_wrap() {
+    let (a, b) = ACK.split_at(40);
+    let packets = vec![
+        data_chunk(0x01, 0, 0, 0, b),
+        data_chunk(0x02, u32::MAX, 0, 0, a),
+    ];
+    let (_, evs) = run_sctp(&packets);
+    assert_eq!(messages(&evs), vec![ACK.to_vec()]);
 }
 
 #[test]

@@ -177,7 +177,7 @@ impl Half {
                     _ => out.stats.retransmitted_bytes += payload.len() as u64,
                 }
             } else {
-                self.hold(data_seq, payload, out);
+                self.hold(data_seq, payload, peer_upgrading, out);
             }
         }
         self.drain_held(peer_upgrading, out);
@@ -194,7 +194,7 @@ impl Half {
     }
 
     /// Keeps a segment that arrived ahead of a hole.
-    fn hold(&mut self, seq: u32, payload: &[u8], out: &mut Out<'_>) {
+    fn hold(&mut self, seq: u32, payload: &[u8], peer_upgrading: bool, out: &mut Out<'_>) {
         let Some(next) = self.next_seq else { return };
         if self.framer.is_non_sip() {
             return;
@@ -253,7 +253,7 @@ impl Half {
         {
             // Bound reached: the hole will not be filled in time.
             let before = self.held.len();
-            self.skip_gap(false, out);
+            self.skip_gap(peer_upgrading, out);
             if self.held.len() == before {
                 break;
             }

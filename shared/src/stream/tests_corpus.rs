@@ -370,3 +370,38 @@ fn bench_tcp_burst() {
         segs.len()
     );
 }
+
+/// Every classic pcap of the corpus: as many TCP/WS/SCTP messages, with the same methods and
+/// statuses in the same order, as tshark shows (zero for the UDP-only captures).
+#[test]
+fn whole_corpus_agrees_with_tshark() {
+    let dir = format!("{CORPUS}/pcaps");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "corpus missing in CI"
+        );
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".pcap"))
+        .collect();
+    names.sort();
+    let mut checked = 0;
+    for name in names {
+        let file = load(&name).unwrap();
+        if !matches!(
+            be32(&file, 0),
+            Some(0xd4c3b2a1 | 0x4d3cb2a1 | 0xa1b2c3d4 | 0xa1b23c4d)
+        ) {
+            continue;
+        }
+        let (evs, stats) = run(&name).unwrap();
+        let got: Vec<(String, u16)> = ours(&evs).into_iter().map(|(w, p, _)| (w, p)).collect();
+        assert_eq!(got, reference(&name), "{name}");
+        assert_eq!(stats.malformed, 0, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} captures checked");
+}

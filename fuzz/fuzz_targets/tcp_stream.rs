@@ -1,8 +1,8 @@
 //! TCP reassembly and SIP framing over an arbitrary sequence of segments.
 //!
 //! Input: repeated records `[ctl, seq_sel, len, ts_step, (seq: 4 bytes if seq_sel & 0x80), payload: len bytes]`.
-//! `ctl` bits: 0x01 FIN, 0x02 SYN, 0x04 RST, 0x40 reverse direction, 0x30 which of 4 client
-//! ports. Without an absolute seq, the segment starts at the direction's cursor moved by the
+//! `ctl` bits: 0x01 FIN, 0x02 SYN, 0x04 RST, 0x08 SCTP (the payload is a chunk list), 0x40
+//! reverse direction, 0x30 which of 4 client ports. Without an absolute seq, the segment starts at the direction's cursor moved by the
 //! signed offset `seq_sel as i8 * 8` (in-order, overlapping and out-of-order segments).
 //! The first records are usually the fuzzer's SIP dictionary material.
 //!
@@ -39,8 +39,18 @@ fuzz_target!(|data: &[u8]| {
                 "message of {} bytes",
                 m.bytes.len()
             );
-            assert!(m.bytes.first().is_some_and(|b| b.is_ascii_alphabetic()));
-            assert!(matches!(m.transport, Transport::Tcp | Transport::Ws));
+            // Starts with a token character (a method name) or "SIP/2.0".
+            assert!(
+                m.bytes
+                    .first()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(b)),
+                "{:?}",
+                String::from_utf8_lossy(m.bytes)
+            );
+            assert!(matches!(
+                m.transport,
+                Transport::Tcp | Transport::Ws | Transport::Sctp
+            ));
             emitted += m.bytes.len();
         }
         StreamEvent::Malformed { bytes, .. } => {
@@ -100,7 +110,16 @@ fuzz_target!(|data: &[u8]| {
             icmp_quoted: false,
         };
         input_bytes += payload.len();
-        s.on_tcp(&seg, &mut check);
+        if ctl & 0x08 != 0 {
+            let seg = Segment {
+                transport: Transport::Sctp,
+                tcp: None,
+                ..seg
+            };
+            s.on_sctp(&seg, &mut check);
+        } else {
+            s.on_tcp(&seg, &mut check);
+        }
         if step & 0x80 != 0 {
             s.expire(ts, &mut check);
         }

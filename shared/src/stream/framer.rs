@@ -3,25 +3,29 @@
 //! The first bytes decide (cheaply, then never again): a SIP start line means SIP; `GET`
 //! with `Upgrade: websocket` and `Sec-WebSocket-Protocol: sip` (and the peer's `101`) means
 //! SIP over WebSocket (RFC 7118 §4); anything else means the connection is ignored. A
-//! connection whose SYN we did not see may start inside a message, so its first few segments
-//! are searched for a start line before giving up.
+//! connection whose SYN we did not see may start inside a message, so its first 16 KiB are
+//! searched for a start line before giving up; and a direction whose peer is SIP is never
+//! given up on (it resynchronises instead).
 //!
 //! SIP framing follows RFC 3261 §18.3: headers end at the empty line, the body is
 //! Content-Length bytes. Leading CRLFs are RFC 5626 keepalives. Bytes that do not start with
-//! a SIP start line are skipped up to the next one (resynchronisation) and reported.
-use memchr::memchr;
+//! a SIP start line are skipped up to the next one (resynchronisation) and reported. After a
+//! sequence gap the bytes may start inside a line, so only a status line or a known method is
+//! taken at the cut; elsewhere a start line must follow a LF.
+use memchr::{memchr, memchr_iter};
 
 use super::websocket::WsDecoder;
 use super::{Out, StreamError};
 use crate::net::Transport;
-use crate::sip::frame::{MAX_HEADER_BYTES, content_length, header_end};
+use crate::sip::frame::MAX_HEADER_BYTES;
 
 /// Longest start line accepted (request-URIs can be long, but not this long).
 const MAX_START_LINE: usize = 4096;
 /// Longest HTTP upgrade request or response head.
 const MAX_HTTP_HEAD: usize = 8192;
-/// Segments of a connection seen mid-stream searched for a SIP start line.
-const MIDSTREAM_PROBES: u8 = 4;
+/// Bytes of a connection seen mid-stream (or after a gap before anything was recognised)
+/// searched for a SIP start line before giving up on it.
+const PROBE_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Mode {
@@ -52,18 +56,24 @@ pub(crate) enum Start {
 pub(crate) struct Framer {
     mode: Mode,
     syn_seen: bool,
-    probes_used: u8,
+    probed: usize,
     /// Skipping bytes up to the next SIP start line.
     resync: bool,
+    /// The pending bytes follow a gap, so they may start inside a line: a start line cut by
+    /// the gap ("NVITE sip:...") must not be taken for one.
+    cut: bool,
     /// Bytes still to discard (the rest of an oversized message).
     skip: usize,
+    /// Classification gave up on the first bytes (not an HTTP or WebSocket failure).
+    unknown_gave_up: bool,
     /// This direction sent the WebSocket upgrade request.
     ws_client: bool,
     /// The upgrade was answered with 101 (set on both directions).
     ws_confirmed: bool,
     /// This direction just answered 101 (taken once by `newly_ws_server`).
     ws_server_new: bool,
-    ws: WsDecoder,
+    /// Boxed: only WebSocket connections pay for it.
+    ws: Option<Box<WsDecoder>>,
     /// The pending message cannot be complete before the pending bytes reach this length.
     wait_for: usize,
     /// The end of headers is not before this offset of the pending bytes.
@@ -95,12 +105,30 @@ impl Framer {
         self.ws_confirmed = true;
     }
 
+    pub(crate) fn is_plain_sip(&self) -> bool {
+        self.mode == Mode::Sip
+    }
+
+    /// The peer direction carries SIP, so this one does too even though its first bytes were
+    /// not a start line (seen mid-message): look for the next start line instead of giving up.
+    pub(crate) fn resync_if_gave_up(&mut self) -> bool {
+        if self.mode == Mode::NonSip && self.unknown_gave_up {
+            self.mode = Mode::Sip;
+            self.resync = true;
+            self.unknown_gave_up = false;
+            return true;
+        }
+        false
+    }
+
     pub(crate) fn memory(&self) -> usize {
-        self.ws.memory()
+        self.ws
+            .as_ref()
+            .map_or(0, |w| w.memory() + std::mem::size_of::<WsDecoder>())
     }
 
     pub(crate) fn free(&mut self) {
-        self.ws.free();
+        self.ws = None;
     }
 
     fn reset_hints(&mut self) {
@@ -131,9 +159,10 @@ impl Framer {
                 Mode::Sip => self.sip(rest, out),
                 Mode::Ws => {
                     out.transport = Transport::Ws;
-                    let r = self.ws.decode(rest, out);
+                    let ws = self.ws.get_or_insert_with(Box::default);
+                    let r = ws.decode(rest, out);
                     out.transport = Transport::Tcp;
-                    if self.ws.is_broken() {
+                    if ws.is_broken() {
                         self.mode = Mode::NonSip;
                     }
                     r
@@ -162,7 +191,12 @@ impl Framer {
         }
         let get = prefix_state(rest, b"GET ");
         let http = prefix_state(rest, b"HTTP/");
-        let sip = starts_like_sip(rest);
+        // After a gap the bytes may start inside a line.
+        let sip = if !self.cut {
+            starts_like_sip(rest)
+        } else {
+            starts_like_known_sip(rest)
+        };
         if get == Start::Sip {
             self.mode = Mode::HttpRequest;
             return Some(0);
@@ -182,22 +216,27 @@ impl Framer {
             }
             Start::NeedMore => None,
             Start::NotSip if get == Start::NeedMore || http == Start::NeedMore => None,
-            Start::NotSip if !self.syn_seen && self.probes_used < MIDSTREAM_PROBES => {
+            Start::NotSip if !self.syn_seen && self.probed < PROBE_BYTES => {
                 // Capture started inside a message: look for the next one.
-                self.probes_used += 1;
-                match find_start(rest) {
-                    Some((i, Start::Sip)) => {
-                        self.mode = Mode::Sip;
-                        out.malformed(rest.get(..i).unwrap_or_default(), StreamError::Gap);
-                        Some(i)
-                    }
-                    Some((i, _)) if i > 0 => Some(i),
-                    Some(_) => None,
-                    None => Some(rest.len()),
+                let (used, found) = match find_start(rest, !self.cut) {
+                    Some((i, Start::Sip)) => (i, true),
+                    Some((0, _)) => return None,
+                    Some((i, _)) => (i, false),
+                    None => (rest.len(), false),
+                };
+                let skipped = rest.get(..used).unwrap_or_default();
+                self.probed += used;
+                self.cut = skipped.last() != Some(&b'\n');
+                if found {
+                    self.mode = Mode::Sip;
+                    self.cut = false;
+                    out.malformed(skipped, StreamError::Gap);
                 }
+                Some(used)
             }
             Start::NotSip => {
                 self.mode = Mode::NonSip;
+                self.unknown_gave_up = true;
                 Some(rest.len())
             }
         }
@@ -255,33 +294,33 @@ impl Framer {
         if crlf > 0 {
             // RFC 5626 §4.4.1: CRLFCRLF ping, CRLF pong.
             out.stats.keepalives += 1;
+            self.cut = rest.get(crlf - 1) != Some(&b'\n');
             return Some(crlf);
         }
         if self.resync {
-            return match find_start(rest) {
+            let found = find_start(rest, !self.cut);
+            let used = match found {
                 Some((0, Start::Sip)) => {
                     self.resync = false;
-                    Some(0)
+                    return Some(0);
                 }
-                Some((i, Start::Sip)) => {
-                    self.resync = false;
-                    out.malformed(rest.get(..i).unwrap_or_default(), StreamError::NotSip);
-                    Some(i)
-                }
-                Some((0, _)) => None,
-                Some((i, _)) => {
-                    out.malformed(rest.get(..i).unwrap_or_default(), StreamError::NotSip);
-                    Some(i)
-                }
-                None => {
-                    out.malformed(rest, StreamError::NotSip);
-                    Some(rest.len())
-                }
+                Some((0, _)) => return None,
+                Some((i, _)) => i,
+                None => rest.len(),
             };
+            if found.is_some_and(|(_, st)| st == Start::Sip) {
+                self.resync = false;
+            }
+            let skipped = rest.get(..used).unwrap_or_default();
+            self.cut = skipped.last() != Some(&b'\n');
+            out.malformed(skipped, StreamError::NotSip);
+            return Some(used);
         }
         match starts_like_sip(rest) {
             Start::NotSip => {
                 self.resync = true;
+                // A message boundary: what follows starts a line.
+                self.cut = false;
                 Some(0)
             }
             Start::NeedMore => None,
@@ -292,11 +331,17 @@ impl Framer {
     /// Frames the message starting at `rest` by Content-Length.
     fn sip_message(&mut self, rest: &[u8], out: &mut Out<'_>) -> Option<usize> {
         let from = self.scan_from.min(rest.len());
-        let found = rest
-            .get(from..)
-            .and_then(blank_line)
-            .map(|(h, b)| (h + from, b + from));
-        let Some((hdr_end, body)) = found else {
+        let found = if from == 0 {
+            scan_head(rest)
+        } else {
+            // Resuming a long head: the part before `from` has no empty line.
+            let end = rest
+                .get(from..)
+                .and_then(header_end)
+                .map(|(h, b)| (h + from, b + from));
+            end.map(|(h, b)| (h, b, content_length_of(rest.get(..h).unwrap_or_default())))
+        };
+        let Some((hdr_end, body, cl)) = found else {
             if rest.len() > MAX_HEADER_BYTES {
                 out.malformed(rest, StreamError::TooLarge);
                 self.resync = true;
@@ -306,7 +351,7 @@ impl Framer {
             self.wait_for = rest.len() + 1;
             return None;
         };
-        let Some(cl) = content_length(rest.get(..hdr_end).unwrap_or_default()) else {
+        let Some(cl) = cl else {
             let head = rest.get(..body).unwrap_or_default();
             if body > out.cfg.max_message_bytes {
                 out.malformed(head, StreamError::TooLarge);
@@ -330,8 +375,7 @@ impl Framer {
             }
             None => {
                 self.wait_for = total;
-                // Resume just before the blank line so the next search finds it again.
-                self.scan_from = hdr_end.saturating_sub(3);
+                self.scan_from = hdr_end;
                 None
             }
         }
@@ -347,16 +391,22 @@ impl Framer {
                     out.malformed(pending, StreamError::Gap);
                 }
                 self.resync = true;
+                self.cut = true;
             }
             Mode::Ws => {
                 // Frame boundaries are lost with the hole: give up on this direction.
                 out.transport = Transport::Ws;
-                self.ws.on_end(pending, StreamError::Gap, out);
+                if let Some(ws) = &mut self.ws {
+                    ws.on_end(pending, StreamError::Gap, out);
+                } else if !pending.is_empty() {
+                    out.malformed(pending, StreamError::Gap);
+                }
                 out.transport = Transport::Tcp;
                 self.mode = Mode::NonSip;
             }
             Mode::Unknown => {
                 self.syn_seen = false;
+                self.cut = true;
             }
             Mode::HttpRequest | Mode::HttpResponse => self.mode = Mode::NonSip,
             Mode::NonSip => {}
@@ -373,7 +423,11 @@ impl Framer {
             }
             Mode::Ws => {
                 out.transport = Transport::Ws;
-                self.ws.on_end(pending, StreamError::TooLarge, out);
+                if let Some(ws) = &mut self.ws {
+                    ws.on_end(pending, StreamError::TooLarge, out);
+                } else if !pending.is_empty() {
+                    out.malformed(pending, StreamError::TooLarge);
+                }
                 out.transport = Transport::Tcp;
                 self.mode = Mode::NonSip;
             }
@@ -393,7 +447,11 @@ impl Framer {
             }
             Mode::Ws => {
                 out.transport = Transport::Ws;
-                self.ws.on_end(pending, StreamError::Incomplete, out);
+                if let Some(ws) = &mut self.ws {
+                    ws.on_end(pending, StreamError::Incomplete, out);
+                } else if !pending.is_empty() {
+                    out.malformed(pending, StreamError::Incomplete);
+                }
                 out.transport = Transport::Tcp;
             }
             _ => {}
@@ -481,10 +539,51 @@ pub(crate) fn starts_like_sip(b: &[u8]) -> Start {
     }
 }
 
-/// First offset (0 or just after a LF) where a SIP start line begins, or where a start line
-/// may begin but more bytes are needed.
-pub(crate) fn find_start(b: &[u8]) -> Option<(usize, Start)> {
-    let mut at = 0;
+/// Methods a start line may begin with when it is not known to start a line (after a gap):
+/// no suffix of one of them is another, so a start line cut by the gap is not taken for one.
+const KNOWN_METHODS: [&[u8]; 14] = [
+    b"INVITE ",
+    b"ACK ",
+    b"BYE ",
+    b"CANCEL ",
+    b"OPTIONS ",
+    b"REGISTER ",
+    b"PRACK ",
+    b"SUBSCRIBE ",
+    b"NOTIFY ",
+    b"PUBLISH ",
+    b"INFO ",
+    b"REFER ",
+    b"MESSAGE ",
+    b"UPDATE ",
+];
+
+/// Like `starts_like_sip`, but only for a status line or a known method.
+fn starts_like_known_sip(b: &[u8]) -> Start {
+    const STATUS: &[u8] = b"SIP/2.0 ";
+    let mut best = Start::NotSip;
+    for m in KNOWN_METHODS.iter().chain([&STATUS]) {
+        match prefix_state(b, m) {
+            Start::Sip => return starts_like_sip(b),
+            Start::NeedMore => best = Start::NeedMore,
+            Start::NotSip => {}
+        }
+    }
+    best
+}
+
+/// First offset where a SIP start line begins (or may begin: more bytes needed): offset 0
+/// (only a known method or a status line unless `line_start`) or just after a LF.
+pub(crate) fn find_start(b: &[u8], line_start: bool) -> Option<(usize, Start)> {
+    let first = if line_start {
+        starts_like_sip(b)
+    } else {
+        starts_like_known_sip(b)
+    };
+    if first != Start::NotSip {
+        return Some((0, first));
+    }
+    let mut at = memchr(b'\n', b)? + 1;
     loop {
         let rest = b.get(at..)?;
         match starts_like_sip(rest) {
@@ -493,6 +592,68 @@ pub(crate) fn find_start(b: &[u8]) -> Option<(usize, Start)> {
         }
         at += memchr(b'\n', rest)? + 1;
     }
+}
+
+/// `sip::frame::header_end` in one pass that stops at the first empty line: (end of headers,
+/// start of body) for CRLFCRLF or LFLF, whichever comes first. (Searching each pattern over
+/// the whole buffer would rescan every following message of a segment.)
+pub(crate) fn header_end(buf: &[u8]) -> Option<(usize, usize)> {
+    memchr_iter(b'\n', buf).find_map(|p| match (buf.get(p + 1), buf.get(p + 2)) {
+        (Some(b'\n'), _) => Some((p, p + 2)),
+        (Some(b'\r'), Some(b'\n')) if p > 0 && buf.get(p - 1) == Some(&b'\r') => {
+            Some((p - 1, p + 3))
+        }
+        _ => None,
+    })
+}
+
+/// One pass over a message head, the common case: (end of headers, start of body,
+/// Content-Length) with the rules of `sip::frame::{header_end, content_length}`.
+pub(crate) fn scan_head(buf: &[u8]) -> Option<(usize, usize, Option<usize>)> {
+    // Outer None: no Content-Length line yet; Some(v): the first one's value (None if invalid).
+    let mut cl: Option<Option<usize>> = None;
+    let mut line_start = 0;
+    for p in memchr_iter(b'\n', buf) {
+        if cl.is_none() {
+            cl = content_length_line(buf.get(line_start..p).unwrap_or_default());
+        }
+        match (buf.get(p + 1), buf.get(p + 2)) {
+            (Some(b'\n'), _) => return Some((p, p + 2, cl.flatten())),
+            (Some(b'\r'), Some(b'\n')) if p > 0 && buf.get(p - 1) == Some(&b'\r') => {
+                return Some((p - 1, p + 3, cl.flatten()));
+            }
+            _ => {}
+        }
+        line_start = p + 1;
+    }
+    None
+}
+
+/// `Some(value)` if `line` is a Content-Length (or `l`) header; the value is None unless it
+/// is 1 to 9 digits (as in `sip::frame::content_length`).
+fn content_length_line(line: &[u8]) -> Option<Option<usize>> {
+    if !matches!(
+        line.trim_ascii_start().first(),
+        Some(b'C' | b'c' | b'L' | b'l')
+    ) {
+        return None;
+    }
+    let colon = memchr(b':', line)?;
+    let name = line.get(..colon).unwrap_or_default().trim_ascii();
+    if !(name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l")) {
+        return None;
+    }
+    let v = line.get(colon + 1..).unwrap_or_default().trim_ascii();
+    let valid = (1..=9).contains(&v.len()) && v.iter().all(u8::is_ascii_digit);
+    Some(valid.then(|| v.iter().fold(0usize, |n, d| n * 10 + usize::from(d - b'0'))))
+}
+
+/// `sip::frame::content_length` looking only at lines that can be Content-Length or `l`.
+fn content_length_of(headers: &[u8]) -> Option<usize> {
+    headers
+        .split(|&c| c == b'\n')
+        .find_map(content_length_line)
+        .flatten()
 }
 
 /// Value of the first header `name` (case-insensitive) in an HTTP head.
@@ -513,23 +674,8 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
-/// The first empty line in `buf` (CRLF CRLF, LF LF or LF CRLF) as (end of headers, start of
-/// body). Unlike `sip::frame::header_end` it does not need the start line, so the framer can
-/// resume the search near the end of what it already scanned when headers arrive in pieces.
-fn blank_line(buf: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while let Some(p) = memchr::memchr(b'\n', buf.get(i..)?) {
-        let nl = i + p;
-        match (buf.get(nl + 1), buf.get(nl + 2)) {
-            (Some(b'\n'), _) => return Some((nl + 1, nl + 2)),
-            (Some(b'\r'), Some(b'\n')) => return Some((nl + 1, nl + 3)),
-            _ => i = nl + 1,
-        }
-    }
-    None
-}
-
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -557,14 +703,89 @@ mod tests {
     #[test]
     fn find_start_after_line_feed() {
         assert_eq!(
-            find_start(b"a=sendrecv\r\nBYE sip:a SIP/2.0\r\n"),
+            find_start(b"a=sendrecv\r\nBYE sip:a SIP/2.0\r\n", true),
             Some((12, Start::Sip))
         );
         assert_eq!(
-            find_start(b"a=sendrecv\r\nBYE sip:a"),
+            find_start(b"a=sendrecv\r\nBYE sip:a", true),
             Some((12, Start::NeedMore))
         );
-        assert_eq!(find_start(b"a=sendrecv\r\n\x00\x01"), None);
+        assert_eq!(find_start(b"a=sendrecv\r\n\x00\x01", true), None);
+        // After a gap, a start line cut at its beginning is not one.
+        let cut = b"NVITE sip:bob@b SIP/2.0\r\nVia: x\r\nACK sip:b SIP/2.0\r\n";
+        assert_eq!(find_start(cut, true), Some((0, Start::Sip)));
+        assert_eq!(find_start(cut, false), Some((33, Start::Sip)));
+        assert_eq!(
+            find_start(b"INVITE sip:a SIP/2.0\r\n", false),
+            Some((0, Start::Sip))
+        );
+        assert_eq!(
+            find_start(b"SIP/2.0 200 OK\r\n", false),
+            Some((0, Start::Sip))
+        );
+        assert_eq!(find_start(b"INV", false), Some((0, Start::NeedMore)));
+        assert_eq!(find_start(b"FOO sip:a SIP/2.0\r\nx\x00", false), None);
+    }
+
+    #[test]
+    fn header_end_matches_the_shared_one() {
+        use crate::sip::frame;
+        let cases: [&[u8]; 9] = [
+            b"A\r\nB\r\n\r\nbody\n\n",
+            b"A\nB\n\nbody\r\n\r\n",
+            b"A\r\n\nB",
+            b"\r\n\r\n",
+            b"\n\n",
+            b"A\n\r\nB",
+            b"A\r\nB\r\n",
+            b"",
+            b"x\r\n\r",
+        ];
+        for c in cases {
+            assert_eq!(header_end(c), frame::header_end(c), "{c:?}");
+            let shared = frame::header_end(c).map(|(h, b)| (h, b, frame::content_length(&c[..h])));
+            assert_eq!(scan_head(c), shared, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn content_length_matches_the_shared_one() {
+        use crate::sip::frame;
+        let cases: [&[u8]; 7] = [
+            b"INVITE sip:a SIP/2.0\r\nCall-ID: x\r\nContent-Length: 12\r\n",
+            b"INVITE sip:a SIP/2.0\r\nl: 7",
+            b"SIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\ncontent-length :  0 \r\nl: 9\r\n",
+            b"BYE sip:a SIP/2.0\r\nContent-Length: x\r\nl: 3\r\n",
+            b"BYE sip:a SIP/2.0\r\nContent-Type: a/b\r\n",
+            b"BYE sip:a SIP/2.0\r\n Content-Length: 4\r\n",
+            b"BYE sip:a SIP/2.0\r\nContent-Length: 1234567890\r\n",
+        ];
+        for c in cases {
+            assert_eq!(content_length_of(c), frame::content_length(c), "{c:?}");
+            let mut msg = c.to_vec();
+            msg.extend_from_slice(b"\r\n\r\nbody");
+            let (h, b) = frame::header_end(&msg).unwrap();
+            let shared = (h, b, frame::content_length(&msg[..h]));
+            assert_eq!(scan_head(&msg), Some(shared), "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass scan agrees with the shared framing functions on any head.
+        #[test]
+        fn scan_head_agrees_with_shared_framing(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "\r\n", "\n", "\r", "Content-Length", "content-length", "l", "L", ":", " ", "12", "0",
+                "x", "CSeq: 1", "1234567890",
+            ]),
+            0..40,
+        )) {
+            use crate::sip::frame;
+            let buf = parts.concat().into_bytes();
+            let shared = frame::header_end(&buf).map(|(h, b)| (h, b, frame::content_length(&buf[..h])));
+            proptest::prop_assert_eq!(scan_head(&buf), shared);
+            proptest::prop_assert_eq!(header_end(&buf), frame::header_end(&buf));
+        }
     }
 
     #[test]

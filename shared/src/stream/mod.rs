@@ -10,7 +10,7 @@
 //! - Memory per connection and the number of connections are bounded.
 //!
 //! Layout:
-//! - [`tcp`]: per-direction sequence-number reassembly (retransmissions, out-of-order, gaps,
+//! - `tcp`: per-direction sequence-number reassembly (retransmissions, out-of-order, gaps,
 //!   wrap-around, FIN/RST) that hands contiguous bytes to the framer.
 //! - `framer`: what a direction carries (SIP, an HTTP WebSocket upgrade, WebSocket frames,
 //!   or something else) and SIP framing by Content-Length (RFC 3261 §18.3).
@@ -24,14 +24,19 @@
 //!
 //! Non-SIP TCP (HTTPS, SSH...) is recognised from the first bytes of a connection and then
 //! costs one hash lookup per segment.
+//!
+//! Framing has the semantics of `sip::frame::{header_end, content_length}` (tests check they
+//! agree) in a single pass that stops at the first empty line, so a segment holding many
+//! messages is not rescanned once per message.
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use crate::net::{Endpoint, Flow, Nanos, Transport};
-use crate::wire::decap::Segment;
+use crate::wire::decap::{Segment, TcpInfo};
 
 mod framer;
 pub mod sctp;
-pub mod tcp;
+mod tcp;
 pub mod websocket;
 
 #[cfg(test)]
@@ -176,6 +181,8 @@ pub struct StreamStats {
     pub ws_control_frames: u64,
     /// SCTP DATA chunks seen.
     pub sctp_data_chunks: u64,
+    /// SCTP DATA chunks already seen (same TSN in the same direction), dropped.
+    pub sctp_retransmitted_chunks: u64,
     /// SCTP DATA chunks whose payload is not SIP (other PPIDs, or PPID 0 with other content).
     pub sctp_non_sip_chunks: u64,
     /// Malformed events emitted.
@@ -219,15 +226,42 @@ impl Out<'_> {
     }
 }
 
-/// The two endpoints of a connection, in a canonical order.
-type ConnKey = (Endpoint, Endpoint);
+/// The two endpoints of a connection in a canonical order, packed so that hashing it is one
+/// write: per endpoint a family byte, the address (IPv4 in the first 4 bytes) and the port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct ConnKey([u8; 38]);
+
+fn pack(e: &Endpoint, dst: &mut [u8]) {
+    if let (Some((fam, rest)), port) = (dst.split_first_mut(), e.port.to_be_bytes()) {
+        let ip: [u8; 16] = match e.ip {
+            IpAddr::V4(v4) => {
+                *fam = 4;
+                let mut a = [0; 16];
+                a[..4].copy_from_slice(&v4.octets());
+                a
+            }
+            IpAddr::V6(v6) => {
+                *fam = 6;
+                v6.octets()
+            }
+        };
+        for (d, s) in rest.iter_mut().zip(ip.iter().chain(port.iter())) {
+            *d = *s;
+        }
+    }
+}
 
 fn conn_key(flow: &Flow) -> (ConnKey, usize) {
-    if flow.src <= flow.dst {
-        ((flow.src, flow.dst), 0)
+    let (a, b, dir) = if flow.src <= flow.dst {
+        (&flow.src, &flow.dst, 0)
     } else {
-        ((flow.dst, flow.src), 1)
-    }
+        (&flow.dst, &flow.src, 1)
+    };
+    let mut k = [0u8; 38];
+    let (ka, kb) = k.split_at_mut(19);
+    pack(a, ka);
+    pack(b, kb);
+    (ConnKey(k), dir)
 }
 
 /// One TCP connection: a half per direction (index 0 = lower endpoint to higher).
@@ -291,43 +325,53 @@ impl SipStreams {
             return;
         }
         let (key, dir) = conn_key(&seg.flow);
-        if !self.conns.contains_key(&key) {
-            if seg.payload.is_empty() && !tcp.syn() {
-                // A pure ACK/FIN/RST of a connection we do not know: nothing to frame.
-                return;
-            }
-            if self.conns.len() >= self.cfg.max_connections && !self.make_room(seg.ts, sink) {
-                self.stats.connections_dropped += 1;
-                return;
-            }
-            self.stats.connections += 1;
-            let flow_a = if dir == 0 {
-                seg.flow
-            } else {
-                seg.flow.reversed()
-            };
-            self.conns.insert(
-                key,
-                Conn {
+        let remove = match self.conns.get_mut(&key) {
+            Some(conn) => Self::conn_segment(conn, dir, tcp, seg, &self.cfg, &mut self.stats, sink),
+            None => {
+                if seg.payload.is_empty() && !tcp.syn() {
+                    // A pure ACK/FIN/RST of a connection we do not know: nothing to frame.
+                    return;
+                }
+                if self.conns.len() >= self.cfg.max_connections && !self.make_room(seg.ts, sink) {
+                    self.stats.connections_dropped += 1;
+                    return;
+                }
+                self.stats.connections += 1;
+                let flow_a = if dir == 0 {
+                    seg.flow
+                } else {
+                    seg.flow.reversed()
+                };
+                let conn = self.conns.entry(key).or_insert(Conn {
                     halves: [Half::new(flow_a), Half::new(flow_a.reversed())],
                     non_sip: false,
                     fins: 0,
                     last_ts: seg.ts,
-                },
-            );
-        }
-        let Some(conn) = self.conns.get_mut(&key) else {
-            return;
+                });
+                Self::conn_segment(conn, dir, tcp, seg, &self.cfg, &mut self.stats, sink)
+            }
         };
+        if remove {
+            self.conns.remove(&key);
+        }
+    }
+
+    /// One segment of a known connection; true when the connection is over.
+    fn conn_segment(
+        conn: &mut Conn,
+        dir: usize,
+        tcp: TcpInfo,
+        seg: &Segment<'_>,
+        cfg: &StreamConfig,
+        stats: &mut StreamStats,
+        sink: &mut dyn FnMut(StreamEvent<'_>),
+    ) -> bool {
         conn.last_ts = conn.last_ts.max(seg.ts);
         if conn.non_sip {
             if tcp.fin() {
                 conn.fins |= 1 << dir;
             }
-            if tcp.rst() || conn.fins == 3 {
-                self.conns.remove(&key);
-            }
-            return;
+            return tcp.rst() || conn.fins == 3;
         }
         let [h0, h1] = &mut conn.halves;
         let (half, peer) = if dir == 0 { (h0, &*h1) } else { (h1, &*h0) };
@@ -336,28 +380,25 @@ impl SipStreams {
             flow: seg.flow,
             ts: seg.ts,
             transport: Transport::Tcp,
-            cfg: &self.cfg,
-            stats: &mut self.stats,
+            cfg,
+            stats,
             sink,
         };
         half.on_segment(tcp, seg.payload, peer_upgrading, &mut out);
-        let remove = if tcp.rst() {
+        if tcp.rst() {
             for h in &mut conn.halves {
                 h.close(&mut out);
             }
-            true
-        } else {
-            conn.halves.iter().all(Half::is_closed)
-        };
-        if !remove {
-            Self::settle_modes(conn, dir, out.stats);
-            if conn.non_sip && tcp.fin() {
-                conn.fins |= 1 << dir;
-            }
+            return true;
         }
-        if remove {
-            self.conns.remove(&key);
+        if conn.halves.iter().all(Half::is_closed) {
+            return true;
         }
+        Self::settle_modes(conn, dir, out.stats);
+        if conn.non_sip && tcp.fin() {
+            conn.fins |= 1 << dir;
+        }
+        false
     }
 
     /// After a half changed mode: a connection whose first bytes are not SIP is ignored from
@@ -368,6 +409,12 @@ impl SipStreams {
         if half.newly_ws_server() {
             peer.confirm_ws();
             stats.ws_connections += 1;
+        }
+        if half.is_non_sip() && peer.is_plain_sip() && half.resync_if_gave_up() {
+            return;
+        }
+        if peer.is_non_sip() && half.is_plain_sip() && peer.resync_if_gave_up() {
+            return;
         }
         if half.is_non_sip() && !peer.carries_sip() {
             conn.non_sip = true;

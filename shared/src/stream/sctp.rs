@@ -4,8 +4,9 @@
 //! PPID: RFC 4168 registers none for SIP, so stacks send 0 ("unspecified"; OpenSIPS in the
 //! corpus does); 39 is accepted too. With PPID 0 the payload must look like SIP.
 //! Fragmented user messages (B/E flags) are reassembled by TSN per (direction, stream,
-//! ordered/unordered), bounded in streams, fragments and bytes. I-DATA (RFC 8260) is taken
-//! when unfragmented. Other chunk types (INIT, SACK, HEARTBEAT...) are skipped.
+//! ordered/unordered), bounded in streams, fragments and bytes; I-DATA (RFC 8260) fragments
+//! by FSN per message id. Retransmitted chunks (a TSN already seen in that direction, within
+//! a 64-TSN window) are dropped. Other chunk types (INIT, SACK, HEARTBEAT...) are skipped.
 use std::collections::HashMap;
 
 use super::framer::{Start, starts_like_sip};
@@ -87,6 +88,10 @@ impl<'a> Iterator for Chunks<'a> {
 pub struct Data<'a> {
     pub tsn: u32,
     pub stream: u16,
+    /// I-DATA: the message identifier (fragments of one message share it).
+    pub mid: Option<u32>,
+    /// Position of the fragment: the TSN for DATA, the FSN for I-DATA (0 for the first).
+    pub fragment: u32,
     /// PPID (for I-DATA: only in the first fragment; 0 otherwise).
     pub ppid: u32,
     pub flags: u8,
@@ -99,25 +104,27 @@ impl<'a> Data<'a> {
         let v = chunk.value;
         let be32 = |at: usize| {
             v.get(at..at + 4)
-                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
         };
         let tsn = be32(0)?;
-        let stream = v.get(4..6).map(|b| u16::from_be_bytes([b[0], b[1]]))?;
-        let (ppid, data_at) = match chunk.kind {
-            CHUNK_DATA => (be32(8)?, 12),
-            CHUNK_IDATA => (
-                if chunk.flags & FLAG_BEGIN != 0 {
-                    be32(12)?
-                } else {
-                    0
-                },
-                16,
-            ),
+        let stream = v
+            .get(4..6)
+            .and_then(|b| b.try_into().ok())
+            .map(u16::from_be_bytes)?;
+        let first = chunk.flags & FLAG_BEGIN != 0;
+        let (mid, fragment, ppid, data_at) = match chunk.kind {
+            CHUNK_DATA => (None, tsn, be32(8)?, 12),
+            // PPID and FSN share a field: the first fragment has the PPID and FSN 0.
+            CHUNK_IDATA if first => (Some(be32(8)?), 0, be32(12)?, 16),
+            CHUNK_IDATA => (Some(be32(8)?), be32(12)?, 0, 16),
             _ => return None,
         };
         Some(Self {
             tsn,
             stream,
+            mid,
+            fragment,
             ppid,
             flags: chunk.flags,
             user_data: v.get(data_at..)?,
@@ -127,8 +134,10 @@ impl<'a> Data<'a> {
 
 #[derive(Debug)]
 struct Frag {
-    tsn: u32,
+    /// TSN (DATA) or FSN (I-DATA).
+    seq: u32,
     flags: u8,
+    ppid: u32,
     data: Vec<u8>,
 }
 
@@ -139,12 +148,51 @@ struct Reassembly {
     last_ts: Nanos,
 }
 
-type StreamKey = (Flow, u16, bool);
+/// Direction, stream, unordered, I-DATA message id.
+type StreamKey = (Flow, u16, bool, Option<u32>);
+
+/// The TSNs recently seen in one direction of an association, to drop retransmitted DATA.
+#[derive(Debug, Clone, Copy)]
+struct TsnWindow {
+    /// Highest TSN seen.
+    max: u32,
+    /// Bit i set: TSN `max - i` seen.
+    seen: u64,
+    last_ts: Nanos,
+}
+
+impl TsnWindow {
+    /// Records `tsn`; false if it was already seen (a retransmission).
+    fn insert(&mut self, tsn: u32) -> bool {
+        let d = tsn.wrapping_sub(self.max) as i32;
+        if d > 0 {
+            self.seen = if d >= 64 { 0 } else { self.seen << d };
+            self.seen |= 1;
+            self.max = tsn;
+            true
+        } else if d > -64 {
+            let bit = 1u64 << d.unsigned_abs();
+            let fresh = self.seen & bit == 0;
+            self.seen |= bit;
+            fresh
+        } else {
+            // Far behind the window: an association restart with a new initial TSN.
+            *self = Self {
+                max: tsn,
+                seen: 1,
+                last_ts: self.last_ts,
+            };
+            true
+        }
+    }
+}
 
 /// Fragment reassembly state of every SCTP stream seen.
 #[derive(Debug, Default)]
 pub(crate) struct SctpState {
     streams: HashMap<StreamKey, Reassembly>,
+    /// Per direction of an association.
+    tsns: HashMap<Flow, TsnWindow>,
     /// Reused buffer for a reassembled message.
     scratch: Vec<u8>,
 }
@@ -167,29 +215,56 @@ impl SctpState {
                 out.malformed(chunk.value, StreamError::SctpChunk);
                 continue;
             };
+            if !self.fresh_tsn(data.tsn, out) {
+                out.stats.sctp_retransmitted_chunks += 1;
+                continue;
+            }
             let whole = data.flags & (FLAG_BEGIN | FLAG_END) == FLAG_BEGIN | FLAG_END;
             if whole {
                 emit(data.user_data, data.ppid, out);
-            } else if chunk.kind == CHUNK_IDATA || !SIP_PPIDS.contains(&data.ppid) {
-                // Fragmented I-DATA is reassembled by message id: not done here.
-                out.stats.sctp_non_sip_chunks += 1;
+            } else if data.flags & FLAG_BEGIN != 0 || chunk.kind == CHUNK_DATA {
+                if SIP_PPIDS.contains(&data.ppid) {
+                    self.fragment(data, out);
+                } else {
+                    out.stats.sctp_non_sip_chunks += 1;
+                }
             } else {
                 self.fragment(data, out);
             }
         }
     }
 
+    fn fresh_tsn(&mut self, tsn: u32, out: &Out<'_>) -> bool {
+        if let Some(w) = self.tsns.get_mut(&out.flow) {
+            w.last_ts = out.ts;
+            return w.insert(tsn);
+        }
+        if self.tsns.len() < out.cfg.max_sctp_streams {
+            self.tsns.insert(
+                out.flow,
+                TsnWindow {
+                    max: tsn,
+                    seen: 1,
+                    last_ts: out.ts,
+                },
+            );
+        }
+        true
+    }
+
     fn fragment(&mut self, data: Data<'_>, out: &mut Out<'_>) {
-        let key = (out.flow, data.stream, data.flags & FLAG_UNORDERED != 0);
+        let key = (
+            out.flow,
+            data.stream,
+            data.flags & FLAG_UNORDERED != 0,
+            data.mid,
+        );
         if !self.streams.contains_key(&key) && self.streams.len() >= out.cfg.max_sctp_streams {
             out.malformed(data.user_data, StreamError::SctpFragments);
             return;
         }
         let r = self.streams.entry(key).or_default();
         r.last_ts = out.ts;
-        if r.frags.iter().any(|f| f.tsn == data.tsn) {
-            return; // retransmitted
-        }
         if r.frags.len() >= MAX_FRAGMENTS
             || r.bytes + data.user_data.len() > out.cfg.max_message_bytes
         {
@@ -201,19 +276,22 @@ impl SctpState {
         }
         r.bytes += data.user_data.len();
         r.frags.push(Frag {
-            tsn: data.tsn,
+            seq: data.fragment,
             flags: data.flags,
+            ppid: data.ppid,
             data: data.user_data.to_vec(),
         });
-        let base = r.frags.iter().map(|f| f.tsn).min().unwrap_or(0);
-        r.frags.sort_by_key(|f| f.tsn.wrapping_sub(base));
+        // Sequence order modulo 2^32 (fragments of one message are close together).
+        let anchor = r.frags.first().map_or(0, |f| f.seq);
+        r.frags.sort_by_key(|f| f.seq.wrapping_sub(anchor) as i32);
         while let Some((b, e)) = complete_run(&r.frags) {
+            let ppid = r.frags.get(b).map_or(0, |f| f.ppid);
             self.scratch.clear();
             for f in r.frags.drain(b..=e) {
                 r.bytes = r.bytes.saturating_sub(f.data.len());
                 self.scratch.extend_from_slice(&f.data);
             }
-            emit(&self.scratch, data.ppid, out);
+            emit(&self.scratch, ppid, out);
         }
         if r.frags.is_empty() {
             self.streams.remove(&key);
@@ -228,6 +306,7 @@ impl SctpState {
     ) {
         self.expire(Nanos::MAX, cfg, stats, sink);
         self.streams.clear();
+        self.tsns.clear();
     }
 
     pub(crate) fn expire(
@@ -244,6 +323,8 @@ impl SctpState {
             .map(|(k, _)| *k)
             .collect();
         idle.sort();
+        self.tsns
+            .retain(|_, w| now != Nanos::MAX && now.saturating_sub(w.last_ts) <= cfg.idle_timeout);
         for key in idle {
             let Some(r) = self.streams.remove(&key) else {
                 continue;
@@ -263,14 +344,14 @@ impl SctpState {
     }
 }
 
-/// Indexes of the first B..E run of consecutive TSNs in `frags` (sorted by TSN).
+/// Indexes of the first B..E run of consecutive sequence numbers in `frags` (sorted).
 fn complete_run(frags: &[Frag]) -> Option<(usize, usize)> {
     let mut start = None;
     for (i, f) in frags.iter().enumerate() {
         let contiguous = i > 0
             && frags
                 .get(i - 1)
-                .is_some_and(|p| p.tsn.wrapping_add(1) == f.tsn);
+                .is_some_and(|p| p.seq.wrapping_add(1) == f.seq);
         if f.flags & FLAG_BEGIN != 0 {
             start = Some(i);
         } else if !contiguous {

@@ -30,8 +30,10 @@ struct Held {
 
 /// One direction of a connection.
 #[derive(Debug)]
-pub struct Half {
+pub(crate) struct Half {
     flow: Flow,
+    /// Initial sequence number, from the SYN.
+    isn: Option<u32>,
     /// Next expected sequence number (None until the SYN or the first data segment).
     next_seq: Option<u32>,
     /// Sequence number of the FIN, once seen.
@@ -52,6 +54,7 @@ impl Half {
     pub(crate) fn new(flow: Flow) -> Self {
         Self {
             flow,
+            isn: None,
             next_seq: None,
             fin_seq: None,
             closed: false,
@@ -96,6 +99,14 @@ impl Half {
         self.framer.confirm_ws();
     }
 
+    pub(crate) fn is_plain_sip(&self) -> bool {
+        self.framer.is_plain_sip()
+    }
+
+    pub(crate) fn resync_if_gave_up(&mut self) -> bool {
+        self.framer.resync_if_gave_up()
+    }
+
     /// Bytes held by this direction (buffers' capacity, for memory accounting).
     pub(crate) fn memory(&self) -> usize {
         self.buf.capacity()
@@ -121,22 +132,20 @@ impl Half {
         self.last_ts = self.last_ts.max(out.ts);
         let mut data_seq = tcp.seq;
         if tcp.syn() {
-            let isn_next = tcp.seq.wrapping_add(1);
-            if self.closed
-                || self
-                    .next_seq
-                    .is_some_and(|n| n != isn_next && !self.seen_before(isn_next))
-            {
-                // A new connection on the same ports: finish the old one first.
+            let known = self.next_seq.is_some() || self.closed;
+            if known && self.isn != Some(tcp.seq) {
+                // A new connection on the same ports (a retransmitted SYN has the same ISN):
+                // finish the old one first.
                 self.close(out);
                 *self = Self::new(self.flow);
                 self.last_ts = out.ts;
             }
             if self.next_seq.is_none() {
-                self.next_seq = Some(isn_next);
+                self.isn = Some(tcp.seq);
+                self.next_seq = Some(tcp.seq.wrapping_add(1));
                 self.framer.set_syn_seen();
             }
-            data_seq = isn_next;
+            data_seq = tcp.seq.wrapping_add(1);
         }
         let Some(next) = self
             .next_seq
@@ -168,7 +177,7 @@ impl Half {
                     _ => out.stats.retransmitted_bytes += payload.len() as u64,
                 }
             } else {
-                self.hold(data_seq, payload, out);
+                self.hold(data_seq, payload, peer_upgrading, out);
             }
         }
         self.drain_held(peer_upgrading, out);
@@ -180,47 +189,71 @@ impl Half {
         }
     }
 
-    /// Is `seq` at or before the next expected byte (a retransmitted SYN)?
-    fn seen_before(&self, seq: u32) -> bool {
-        self.next_seq.is_some_and(|n| seq_diff(seq, n) <= 0)
-    }
-
     fn held_too_old(&self, out: &Out<'_>) -> bool {
         out.ts.saturating_sub(self.held_since) > out.cfg.gap_timeout
     }
 
     /// Keeps a segment that arrived ahead of a hole.
-    fn hold(&mut self, seq: u32, payload: &[u8], out: &mut Out<'_>) {
+    fn hold(&mut self, seq: u32, payload: &[u8], peer_upgrading: bool, out: &mut Out<'_>) {
         let Some(next) = self.next_seq else { return };
-        let rel = |s: u32| s.wrapping_sub(next);
-        let pos = self.held.partition_point(|h| rel(h.seq) <= rel(seq));
-        // The same start already held with at least as many bytes: a duplicate.
-        let prev = pos.checked_sub(1).and_then(|p| self.held.get(p));
-        if prev.is_some_and(|p| p.seq == seq && p.data.len() >= payload.len()) {
-            out.stats.retransmitted_bytes += payload.len() as u64;
+        if self.framer.is_non_sip() {
             return;
         }
-        if self.framer.is_non_sip() {
+        // Offsets from the next expected byte: held segments are all ahead of it.
+        let rel = |s: u32| u64::from(s.wrapping_sub(next));
+        let first = rel(seq);
+        let end = first + payload.len() as u64;
+        // The parts of the segment not held yet: earlier copies win.
+        let mut fresh: Vec<(u64, u64)> = Vec::new();
+        let mut at = first;
+        for h in &self.held {
+            let (hs, he) = (rel(h.seq), rel(h.seq) + h.data.len() as u64);
+            if he <= at {
+                continue;
+            }
+            if hs >= end {
+                break;
+            }
+            if hs > at {
+                fresh.push((at, hs));
+            }
+            at = at.max(he);
+            if at >= end {
+                break;
+            }
+        }
+        if at < end {
+            fresh.push((at, end));
+        }
+        let kept: u64 = fresh.iter().map(|(a, b)| b - a).sum();
+        out.stats.retransmitted_bytes += payload.len() as u64 - kept;
+        if fresh.is_empty() {
             return;
         }
         if self.held.is_empty() {
             self.held_since = out.ts;
         }
         out.stats.out_of_order_segments += 1;
-        self.held.insert(
-            pos,
-            Held {
-                seq,
-                data: payload.to_vec(),
-            },
-        );
-        self.held_bytes += payload.len();
+        for (a, b) in fresh {
+            let Some(data) = payload.get((a - first) as usize..(b - first) as usize) else {
+                continue;
+            };
+            let pos = self.held.partition_point(|h| rel(h.seq) < a);
+            self.held.insert(
+                pos,
+                Held {
+                    seq: next.wrapping_add(a as u32),
+                    data: data.to_vec(),
+                },
+            );
+            self.held_bytes += data.len();
+        }
         while self.held.len() > out.cfg.max_out_of_order_segments
             || self.held_bytes + self.buf.len() > out.cfg.max_buffered_per_direction
         {
             // Bound reached: the hole will not be filled in time.
             let before = self.held.len();
-            self.skip_gap(false, out);
+            self.skip_gap(peer_upgrading, out);
             if self.held.len() == before {
                 break;
             }

@@ -66,6 +66,28 @@ fn two_messages_in_one_segment() {
     assert!(matches!(&evs[0], Ev::Msg { ts: 1, flow, .. } if *flow == f));
 }
 
+/// A coalesced segment of many messages: each is a slice of the segment (zero copy).
+#[test]
+fn many_messages_in_one_segment_are_zero_copy() {
+    let all: Vec<u8> = (0..150)
+        .flat_map(|i| ALL[i % ALL.len()].iter().copied())
+        .collect();
+    let seg = tcp_seg(client_flow(), 1, 1, ACKF, &all);
+    let range = all.as_ptr_range();
+    let mut s = streams();
+    let mut n = 0;
+    s.on_tcp(&seg, &mut |e| {
+        let StreamEvent::Message(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(range.contains(&m.bytes.as_ptr()));
+        assert_eq!(m.bytes, ALL[n % ALL.len()]);
+        n += 1;
+    });
+    assert_eq!(n, 150);
+    assert_eq!(s.memory_bytes(), 0);
+}
+
 #[test]
 fn one_message_over_many_segments() {
     let chunks: Vec<&[u8]> = INVITE.chunks(7).collect();
@@ -158,6 +180,27 @@ fn out_of_order_held_until_the_gap_fills() {
     assert_eq!(st.gaps, 0);
 }
 
+/// Overlapping out-of-order copies: the copy held first wins there too.
+#[test]
+fn first_held_copy_wins_over_later_overlap() {
+    let f = client_flow();
+    let mut forged = INVITE.to_vec();
+    forged[350] = b'#';
+    let segs = vec![
+        tcp_seg(f, 0, 0, SYN, &[]),
+        tcp_seg(f, 1, 1 + 300, ACKF, &forged[300..400]),
+        tcp_seg(f, 2, 1 + 250, ACKF, &INVITE[250..420]), // covers the held one and more
+        tcp_seg(f, 3, 1 + 300, ACKF, &INVITE[300..400]), // exact duplicate of a held range
+        tcp_seg(f, 4, 1, ACKF, &INVITE[..250]),
+        tcp_seg(f, 5, 1 + 420, ACKF, &INVITE[420..]),
+    ];
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    assert_eq!(messages(&evs), vec![forged]);
+    assert_eq!(s.stats().retransmitted_bytes, 100 + 100);
+    assert_eq!(s.stats().out_of_order_segments, 2);
+}
+
 /// RFC 9293 §3.4: sequence numbers wrap at 2^32.
 #[test]
 fn sequence_wraps_around() {
@@ -199,6 +242,29 @@ fn capture_starting_inside_a_message_resynchronises() {
     assert!(
         matches!(&evs[0], Ev::Bad { error: StreamError::Gap, bytes, .. } if bytes.len() == INVITE.len() - 500)
     );
+}
+
+/// A long-lived connection seen mid-stream: the server direction starts inside a big body,
+/// longer than the mid-stream probe. The client direction is SIP, so the server's is too.
+#[test]
+fn direction_seen_mid_body_resynchronises_when_the_peer_is_sip() {
+    let f = client_flow();
+    let body = vec![b'z'; 100];
+    let mut segs = vec![tcp_seg(f, 0, 1, ACKF, INVITE)];
+    for i in 0..6u32 {
+        segs.push(tcp_seg(
+            f.reversed(),
+            1 + u64::from(i),
+            500 + i * 100,
+            ACKF,
+            &body,
+        ));
+    }
+    segs.push(tcp_seg(f.reversed(), 9, 1100, ACKF, OK));
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec(), OK.to_vec()]);
+    assert_eq!(s.stats().non_sip_streams, 0);
 }
 
 #[test]
@@ -451,6 +517,35 @@ fn port_reuse_after_close_is_a_new_connection() {
     assert_eq!(s.stats().connections, 2);
 }
 
+#[test]
+fn retransmitted_syn_is_not_a_new_connection_but_a_new_isn_is() {
+    let f = client_flow();
+    let segs = [
+        tcp_seg(f, 0, 10, SYN, &[]),
+        tcp_seg(f, 1, 11, ACKF, INVITE),
+        tcp_seg(f, 2, 10, SYN, &[]), // retransmitted SYN
+        tcp_seg(f, 3, 11 + INVITE.len() as u32, ACKF, ACK),
+        // The same ports reused without FIN/RST seen: a lower ISN than the data seen so far.
+        tcp_seg(f, 4, 5, SYN, &[]),
+        tcp_seg(f, 5, 6, ACKF, BYE),
+    ];
+    let mut s = streams();
+    let evs = run_tcp(&mut s, &segs);
+    assert_eq!(
+        messages(&evs),
+        vec![INVITE.to_vec(), ACK.to_vec(), BYE.to_vec()]
+    );
+    assert_eq!(s.stats().retransmitted_bytes, 0);
+}
+
+/// Per-connection state stays small: the table holds many idle SIP connections.
+#[test]
+fn connection_state_is_small() {
+    let conn = std::mem::size_of::<Conn>();
+    println!("{conn} bytes per connection");
+    assert!(conn <= 448, "{conn} bytes per connection");
+}
+
 // ---- WebSocket (RFC 6455, RFC 7118) ----
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -570,6 +665,34 @@ fn websocket_frames_split_across_segments() {
     assert_eq!(messages(&evs), vec![INVITE.to_vec()]);
 }
 
+/// RFC 6455 §5.2: 64-bit lengths (here non-minimal, which a monitor still reads).
+#[test]
+fn websocket_64_bit_length() {
+    let mut frame = vec![0x81, 0xff];
+    frame.extend_from_slice(&(INVITE.len() as u64).to_be_bytes());
+    frame.extend_from_slice(&MASK);
+    websocket::unmask_into(&mut frame, INVITE, Some(MASK), 0);
+    let (_, evs) = ws_session(&[frame], &[]);
+    assert_eq!(messages(&evs), vec![INVITE.to_vec()]);
+}
+
+#[test]
+fn oversized_websocket_frame_is_skipped() {
+    let mut big = ws_frame(true, 1, None, &vec![b'x'; 200_000]);
+    big.extend(ws_frame(true, 1, None, BYE));
+    let chunks: Vec<Vec<u8>> = big.chunks(1400).map(<[u8]>::to_vec).collect();
+    let (s, evs) = ws_session(&[], &chunks);
+    assert_eq!(messages(&evs), vec![BYE.to_vec()]);
+    assert!(matches!(
+        &evs[0],
+        Ev::Bad {
+            error: StreamError::TooLarge,
+            ..
+        }
+    ));
+    assert_eq!(s.stats().malformed, 1);
+}
+
 #[test]
 fn websocket_without_sip_subprotocol_is_ignored() {
     let f = client_flow();
@@ -674,7 +797,8 @@ fn sctp_unfragmented_data_with_other_chunks() {
         &data_chunk(0x03, 3, 1, 46, b"xx"),
     ]
     .concat();
-    let (s, evs) = run_sctp(&[p1, p2]);
+    let again = data_chunk(0x03, 1, 0, 0, INVITE);
+    let (s, evs) = run_sctp(&[p1, p2, again]);
     assert_eq!(messages(&evs), vec![INVITE.to_vec(), ACK.to_vec()]);
     assert!(evs.iter().all(|e| matches!(
         e,
@@ -683,8 +807,56 @@ fn sctp_unfragmented_data_with_other_chunks() {
             ..
         }
     )));
-    assert_eq!(s.stats().sctp_data_chunks, 3);
+    assert_eq!(s.stats().sctp_data_chunks, 4);
     assert_eq!(s.stats().sctp_non_sip_chunks, 1);
+    assert_eq!(s.stats().sctp_retransmitted_chunks, 1);
+}
+
+/// RFC 8260 §2.1: an unfragmented I-DATA chunk.
+#[test]
+fn sctp_unfragmented_idata() {
+    let (_, evs) = run_sctp(&[idata_chunk(0x03, 7, 0, 0, BYE)]);
+    assert_eq!(messages(&evs), vec![BYE.to_vec()]);
+}
+
+fn idata_chunk(flags: u8, tsn: u32, mid: u32, ppid_or_fsn: u32, data: &[u8]) -> Vec<u8> {
+    let mut c = vec![sctp::CHUNK_IDATA, flags];
+    c.extend_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+    c.extend_from_slice(&tsn.to_be_bytes());
+    c.extend_from_slice(&[0, 1, 0, 0]); // stream 1, reserved
+    c.extend_from_slice(&mid.to_be_bytes());
+    c.extend_from_slice(&ppid_or_fsn.to_be_bytes());
+    c.extend_from_slice(data);
+    while c.len() % 4 != 0 {
+        c.push(0);
+    }
+    c
+}
+
+/// RFC 8260 §2.1: fragmented I-DATA, by FSN within a message id, interleaved with another
+/// message of the same stream.
+#[test]
+fn sctp_fragmented_idata() {
+    let (a, b) = OK.split_at(150);
+    let packets = vec![
+        idata_chunk(0x01, 11, 5, 1, b), // FSN 1, last
+        idata_chunk(0x03, 12, 6, 0, BYE),
+        idata_chunk(0x02, 10, 5, 0, a), // first: PPID 0
+    ];
+    let (_, evs) = run_sctp(&packets);
+    assert_eq!(messages(&evs), vec![BYE.to_vec(), OK.to_vec()]);
+}
+
+/// TSNs wrap at 2^32 (RFC 9260 §3.3.1 serial arithmetic).
+#[test]
+fn sctp_fragments_across_tsn_wrap() {
+    let (a, b) = ACK.split_at(40);
+    let packets = vec![
+        data_chunk(0x01, 0, 0, 0, b),
+        data_chunk(0x02, u32::MAX, 0, 0, a),
+    ];
+    let (_, evs) = run_sctp(&packets);
+    assert_eq!(messages(&evs), vec![ACK.to_vec()]);
 }
 
 #[test]
@@ -816,6 +988,67 @@ proptest! {
         let evs = run_tcp(&mut s, &segs);
         prop_assert_eq!(messages(&evs), expected);
         prop_assert_eq!(s.stats().malformed, 0);
+    }
+
+    /// One lost piece (a hole never filled): exactly the messages that do not touch the hole
+    /// come out, whatever the order; the bytes around it are reported as a gap.
+    #[test]
+    fn tcp_gap_loses_only_the_messages_it_touches(
+        ids in prop::collection::vec(0..ALL.len(), 1..10),
+        sizes in prop::collection::vec(1usize..400, 1..6),
+        lost in any::<prop::sample::Index>(),
+        isn in any::<u32>(),
+        seed in any::<u64>(),
+        small_window in any::<bool>(),
+    ) {
+        let (stream, _) = stream_messages(&ids, &[]);
+        let pieces = cut(stream.len(), &sizes);
+        let (lo, n) = pieces[lost.index(pieces.len())];
+        let hi = lo + n;
+        let mut expected = Vec::new();
+        let mut at = 0;
+        for &id in &ids {
+            let end = at + ALL[id].len();
+            if end <= lo || at >= hi {
+                expected.push(ALL[id].to_vec());
+            }
+            at = end;
+        }
+        let f = client_flow();
+        let mut segs = vec![tcp_seg(f, 0, isn, SYN, &[])];
+        for (i, &(o, n)) in disorder(&pieces, seed).iter().enumerate() {
+            let end = (o + n).min(stream.len());
+            if end > lo && o < hi {
+                continue;
+            }
+            segs.push(tcp_seg(f, 1 + i as u64, isn.wrapping_add(1 + o as u32), ACKF, &stream[o..end]));
+        }
+        let cfg = if small_window {
+            StreamConfig { max_out_of_order_segments: 2, ..StreamConfig::default() }
+        } else {
+            big_window()
+        };
+        let mut s = SipStreams::new(cfg);
+        let evs = run_tcp(&mut s, &segs);
+        if !small_window {
+            // Reordering never needs skipping with a big window: the one hole is the gap.
+            prop_assert_eq!(messages(&evs), expected);
+            // A hole at the very end is a truncation, not a gap.
+            prop_assert_eq!(s.stats().gaps, u64::from(hi < stream.len()));
+        } else {
+            // A small window skips holes early (before reordered data arrives): what comes
+            // out is still only whole original messages, in order.
+            let got = messages(&evs);
+            let all: Vec<Vec<u8>> = ids.iter().map(|&i| ALL[i].to_vec()).collect();
+            let mut k = 0;
+            for m in &got {
+                while k < all.len() && &all[k] != m {
+                    k += 1;
+                }
+                prop_assert!(k < all.len(), "message not in the stream, or out of order");
+                k += 1;
+            }
+        }
     }
 
     /// Any fragmentation into frames (masked or not, pings between fragments) and any

@@ -312,3 +312,96 @@ fn heplify_sip_sctp() {
     };
     assert_eq!(st.sctp_data_chunks, 5);
 }
+
+/// Throughput over the 1800-message TCP burst, segments decoded once beforehand.
+/// `cargo test --release -p callscope-shared --lib stream::tests_corpus::bench -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark"]
+fn bench_tcp_burst() {
+    let Some(file) = load("gen_sipp_tcp_burst.pcap") else {
+        return;
+    };
+    let mut segs = Vec::new();
+    for (ts, link, frame) in pcap_records(&file) {
+        let Some((src, dst, 6, l4)) = link_payload(link, frame).and_then(ip_payload) else {
+            continue;
+        };
+        let off = usize::from(l4[12] >> 4) * 4;
+        let flow = Flow {
+            src: Endpoint::new(src, be16(l4, 0).unwrap()),
+            dst: Endpoint::new(dst, be16(l4, 2).unwrap()),
+        };
+        let tcp = TcpInfo {
+            seq: be32(l4, 4).unwrap(),
+            ack: be32(l4, 8).unwrap(),
+            flags: l4[13],
+        };
+        segs.push(Segment {
+            ts,
+            flow,
+            transport: Transport::Tcp,
+            tcp: Some(tcp),
+            payload: &l4[off..],
+            icmp_quoted: false,
+        });
+    }
+    let rounds = 300;
+    let start = std::time::Instant::now();
+    let mut msgs = 0u64;
+    let mut bytes = 0usize;
+    for _ in 0..rounds {
+        let mut s = SipStreams::new(StreamConfig::default());
+        for seg in &segs {
+            s.on_tcp(seg, &mut |e| {
+                if let super::StreamEvent::Message(m) = e {
+                    msgs += 1;
+                    bytes += m.bytes.len();
+                }
+            });
+        }
+        s.flush(&mut |_| {});
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "tcp burst: {:.2} M segments/s, {:.2} M messages/s, {:.0} MB/s of SIP ({} segments x {rounds})",
+        (segs.len() * rounds) as f64 / secs / 1e6,
+        msgs as f64 / secs / 1e6,
+        bytes as f64 / secs / 1e6,
+        segs.len()
+    );
+}
+
+/// Every classic pcap of the corpus: as many TCP/WS/SCTP messages, with the same methods and
+/// statuses in the same order, as tshark shows (zero for the UDP-only captures).
+#[test]
+fn whole_corpus_agrees_with_tshark() {
+    let dir = format!("{CORPUS}/pcaps");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "corpus missing in CI"
+        );
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".pcap"))
+        .collect();
+    names.sort();
+    let mut checked = 0;
+    for name in names {
+        let file = load(&name).unwrap();
+        if !matches!(
+            be32(&file, 0),
+            Some(0xd4c3b2a1 | 0x4d3cb2a1 | 0xa1b2c3d4 | 0xa1b23c4d)
+        ) {
+            continue;
+        }
+        let (evs, stats) = run(&name).unwrap();
+        let got: Vec<(String, u16)> = ours(&evs).into_iter().map(|(w, p, _)| (w, p)).collect();
+        assert_eq!(got, reference(&name), "{name}");
+        assert_eq!(stats.malformed, 0, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} captures checked");
+}

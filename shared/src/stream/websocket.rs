@@ -144,12 +144,6 @@ impl WsDecoder {
         self.frag.capacity() + self.scratch.capacity()
     }
 
-    pub(crate) fn free(&mut self) {
-        self.frag = Vec::new();
-        self.scratch = Vec::new();
-        self.in_message = false;
-    }
-
     /// Decodes the frame at the start of `rest`: `Some(bytes used)`, or `None` when the frame
     /// is not complete yet.
     pub(crate) fn decode(&mut self, rest: &[u8], out: &mut Out<'_>) -> Option<usize> {

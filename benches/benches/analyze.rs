@@ -19,7 +19,10 @@ fn capture() -> (Vec<u8>, u64) {
 
 fn run(buf: &[u8]) -> u64 {
     let mut a = Analyzer::new(AnalyzerConfig::default());
-    for f in CaptureReader::new(buf).expect("generated capture").flatten() {
+    for f in CaptureReader::new(buf)
+        .expect("generated capture")
+        .flatten()
+    {
         a.on_frame(&f);
     }
     a.finish().summary.streams
@@ -30,7 +33,10 @@ fn bench(c: &mut Criterion) {
     // Allocations per packet in steady state: run the first half (streams created), then
     // count what the second half allocates.
     {
-        let frames: Vec<_> = CaptureReader::new(&buf).expect("generated capture").flatten().collect();
+        let frames: Vec<_> = CaptureReader::new(&buf)
+            .expect("generated capture")
+            .flatten()
+            .collect();
         let mut a = Analyzer::new(AnalyzerConfig::default());
         let half = frames.len() / 2;
         for f in &frames[..half] {
@@ -54,7 +60,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("analyze");
     g.throughput(Throughput::Elements(packets));
     g.sample_size(10);
-    g.bench_function("small_capture", |b| b.iter(|| black_box(run(black_box(&buf)))));
+    g.bench_function("small_capture", |b| {
+        b.iter(|| black_box(run(black_box(&buf))))
+    });
     g.finish();
 }
 

@@ -46,7 +46,9 @@ impl MappedFile {
                 // SAFETY: the mapping is private, read-only and never written, so dropping its
                 // pages only makes the next access read them from the file again, with the
                 // same bytes; slices still borrowed from this range stay valid.
-                let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len) };
+                let _ = unsafe {
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len)
+                };
             }
         }
         #[cfg(not(unix))]

@@ -65,6 +65,9 @@ pub struct Flow {
 
 impl Flow {
     pub fn reversed(self) -> Self {
-        Self { src: self.dst, dst: self.src }
+        Self {
+            src: self.dst,
+            dst: self.src,
+        }
     }
 }

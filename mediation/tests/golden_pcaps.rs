@@ -182,3 +182,45 @@ fn b2bua_chains() {
         callscope_shared::calls::LinkReason::Header("x-cid".into(), "x-in-1@10.2.0.1".into())
     );
 }
+
+/// RTCP SR/RR and an RTCP-XR VoIP Metrics block beside our figures, and a vq-rtcpxr PUBLISH
+/// (RFC 6035) linked to the call it names.
+#[test]
+fn rtcp_xr_and_vq_rtcpxr_publish() {
+    let r = check("vq_xr.pcap");
+    let call = &r.calls[0];
+    assert_eq!(call.vq_reports, vec![0]);
+    let vq = &r.vq_reports[0];
+    assert_eq!(vq.call_id, "vq-call-1@198.51.100.1");
+    assert_eq!(vq.call, Some(0));
+    assert_eq!(vq.kind, "session_call_term");
+    assert_eq!(vq.local_ssrc.as_deref(), Some("0xB2B2B2B2"));
+    let local = vq.local.as_ref().unwrap();
+    assert_eq!(
+        (
+            local.network_loss_rate,
+            local.round_trip_delay_ms,
+            local.mos_lq
+        ),
+        (Some(1.2), Some(30), Some(4.3))
+    );
+    // The caller's stream: the callee's RR (40 ms after the SR, DLSR 10 ms) gives a 30 ms
+    // round trip; its XR block reports MOS-LQ 4.3.
+    let a = r.streams.iter().find(|s| s.ssrc == "0xA1A1A1A1").unwrap();
+    let rtcp = a.rtcp.as_ref().unwrap();
+    assert!(
+        (rtcp.rtt_ms.unwrap() - 30.0).abs() < 0.1,
+        "{:?}",
+        rtcp.rtt_ms
+    );
+    assert_eq!(rtcp.xr.as_ref().unwrap().mos_lq, Some(4.3));
+    // The callee's stream lost 3 of 250 packets; MOS is computed, and lower than the other.
+    let b = r.streams.iter().find(|s| s.ssrc == "0xB2B2B2B2").unwrap();
+    assert_eq!(b.lost, 3);
+    assert!(b.mos.unwrap() < a.mos.unwrap());
+    assert_eq!(
+        b.rtcp.as_ref().unwrap().reported_cumulative_lost,
+        Some(2),
+        "what the SR's report block said"
+    );
+}

@@ -37,6 +37,17 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
         ));
     }
 
+    // Endpoint reports name the call they measured by its Call-ID.
+    let mut vq_reports = std::mem::take(&mut core.vq_reports);
+    let mut vq_of_call: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (i, vq) in vq_reports.iter_mut().enumerate() {
+        let leg = legs.iter().position(|l| l.call_id == vq.call_id);
+        vq.call = leg.and_then(|l| call_of_leg.get(l).copied().flatten());
+        if let Some(v) = vq.call.and_then(|c| vq_of_call.get_mut(c)) {
+            v.push(i);
+        }
+    }
+
     let mut calls = Vec::with_capacity(groups.len());
     for (ci, g) in groups.iter().enumerate() {
         let mut leg_records = Vec::with_capacity(g.legs.len());
@@ -81,10 +92,12 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
             state: first.state,
             final_status: first.final_status,
             reason: first.reason.clone(),
+            q850_cause: q850(first.reason.as_deref()),
             post_dial_delay_ms: first.post_dial_delay_ms(),
             answer_delay_ms: first.answer_delay_ms(),
             duration_s: first.duration_s(),
             worst_mos: worst_mos(&streams, &call_streams),
+            vq_reports: vq_of_call.get(ci).cloned().unwrap_or_default(),
             streams: call_streams,
             legs: leg_records,
         });
@@ -130,7 +143,17 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
         other,
         messages: Some(core.messages),
         malformed: core.malformed,
+        vq_reports,
     }
+}
+
+/// The Q.850 cause of a Reason header value (`Q.850;cause=16;text="..."`).
+fn q850(reason: Option<&str>) -> Option<u16> {
+    let r = crate::sip::Reason::parse(reason?.as_bytes())?;
+    r.protocol
+        .eq_ignore_ascii_case(b"Q.850")
+        .then_some(r.cause)
+        .flatten()
 }
 
 fn worst_mos(streams: &[StreamRecord], ids: &[usize]) -> Option<f64> {
@@ -153,6 +176,7 @@ fn leg_record(
         state: leg.state,
         final_status: leg.final_status,
         reason: leg.reason.clone(),
+        q850_cause: q850(leg.reason.as_deref()),
         start: rfc3339(leg.first_ts),
         end: rfc3339(leg.last_ts),
         invite_ts: leg.invite_ts.map(rfc3339),

@@ -40,8 +40,9 @@ pub(crate) struct Tracked {
     pub payloads: Vec<(u8, String, u32)>,
     /// Closed 10 s intervals (one push every 10 s of media, not per packet).
     pub intervals: Vec<IntervalStats>,
-    /// Key of the RTCP session of this stream's media (leg and announced address).
-    pub rtcp_key: Option<(usize, Endpoint)>,
+    /// Key of the RTCP session of this stream: its leg (both directions' RTCP meet there,
+    /// so an SR and the RR answering it give the round trip).
+    pub rtcp_key: Option<usize>,
 }
 
 pub(crate) struct MediaTracker {
@@ -52,8 +53,8 @@ pub(crate) struct MediaTracker {
     targets: FastMap<Endpoint, Target>,
     streams: FastMap<(Flow, u32), usize>,
     pub list: Vec<Tracked>,
-    /// RTCP seen per media session (leg, RTP address announced in SDP).
-    pub rtcp: FastMap<(usize, Endpoint), RtcpSession>,
+    /// RTCP seen per leg (`usize::MAX` for RTCP found by the heuristic).
+    pub rtcp: FastMap<usize, RtcpSession>,
     pub rtp_packets: u64,
     pub rtcp_packets: u64,
     pub rtp_malformed: u64,
@@ -120,7 +121,7 @@ impl MediaTracker {
         };
         let (leg, rtp_addr, rtcp, mux) = (target.leg, target.rtp, target.rtcp, target.mux);
         if rtcp || (mux && looks_like_rtcp(seg.payload)) {
-            self.on_rtcp(seg, (leg, rtp_addr));
+            self.on_rtcp(seg, leg);
             return true;
         }
         match RtpPacket::new_checked(seg.payload) {
@@ -137,7 +138,7 @@ impl MediaTracker {
             return false;
         }
         if looks_like_rtcp(seg.payload) {
-            self.on_rtcp(seg, (usize::MAX, seg.flow.src));
+            self.on_rtcp(seg, usize::MAX);
             return true;
         }
         if looks_like_rtp(seg.payload)
@@ -211,13 +212,13 @@ impl MediaTracker {
             stats,
             payloads,
             intervals: Vec::new(),
-            rtcp_key: media,
+            rtcp_key: media.map(|m| m.0),
         });
         self.streams.insert((seg.flow, pkt.ssrc()), i);
         i
     }
 
-    fn on_rtcp(&mut self, seg: &Segment<'_>, key: (usize, Endpoint)) {
+    fn on_rtcp(&mut self, seg: &Segment<'_>, key: usize) {
         self.rtcp_packets += 1;
         self.rtcp
             .entry(key)

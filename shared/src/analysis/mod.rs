@@ -49,6 +49,7 @@ struct Core {
     media: MediaTracker,
     malformed: Vec<MalformedRecord>,
     malformed_count: u64,
+    vq_reports: Vec<report::VqRecord>,
     ignored: BTreeMap<String, u64>,
 }
 
@@ -67,6 +68,7 @@ impl Analyzer {
                 messages: Vec::new(),
                 malformed: Vec::new(),
                 malformed_count: 0,
+                vq_reports: Vec::new(),
                 ignored: BTreeMap::new(),
             },
         }
@@ -155,9 +157,14 @@ impl Core {
             bytes,
             &self.cfg.correlation.headers,
         ) {
-            Ok((info, mut record)) => {
+            Ok((info, mut record, vq)) => {
                 record.frame = self.frame_no;
                 record.time_rel = time::rel(ts, base);
+                if let Some(mut vq) = vq {
+                    vq.frame = self.frame_no;
+                    vq.ts.clone_from(&record.ts);
+                    self.vq_reports.push(vq);
+                }
                 let leg = self.legs.on_message(&info);
                 for m in &info.media {
                     self.media.announce(m, leg);
@@ -191,7 +198,7 @@ impl Core {
             seg.payload,
             &self.cfg.correlation.headers,
         ) {
-            Ok((_, record)) => record,
+            Ok((_, record, _)) => record,
             Err(record) => *record,
         };
         record.frame = self.frame_no;

@@ -16,6 +16,44 @@ pub struct Report {
     pub messages: Option<Vec<MessageRecord>>,
     /// Input that could not be decoded, kept with its reason (frame number and bytes length).
     pub malformed: Vec<MalformedRecord>,
+    /// RFC 6035 `application/vq-rtcpxr` reports published by endpoints (their own view).
+    pub vq_reports: Vec<VqRecord>,
+}
+
+/// One vq-rtcpxr report (SIP PUBLISH body), linked to the call it names.
+#[derive(Debug, Clone, Serialize)]
+pub struct VqRecord {
+    pub frame: u64,
+    pub ts: String,
+    /// `session`, `session_call_term`, `interval` or `alert`.
+    pub kind: String,
+    /// The Call-ID the report is about (the measured call), and its index in `calls`.
+    pub call_id: String,
+    pub call: Option<usize>,
+    /// Call-ID of the PUBLISH itself.
+    pub publish_call_id: Option<String>,
+    pub local_addr: Option<String>,
+    pub remote_addr: Option<String>,
+    pub local_ssrc: Option<String>,
+    /// LocalMetrics as the endpoint reported them.
+    pub local: Option<VqMetricsRecord>,
+    pub remote: Option<VqMetricsRecord>,
+    /// Error when the body did not parse (the PUBLISH is still listed in `messages`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct VqMetricsRecord {
+    pub codec: Option<String>,
+    pub network_loss_rate: Option<f64>,
+    pub jitter_discard_rate: Option<f64>,
+    pub round_trip_delay_ms: Option<u32>,
+    pub end_system_delay_ms: Option<u32>,
+    pub inter_arrival_jitter_ms: Option<u32>,
+    pub r_lq: Option<u32>,
+    pub mos_lq: Option<f64>,
+    pub mos_cq: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -54,6 +92,8 @@ pub struct CallRecord {
     pub state: LegState,
     pub final_status: Option<u16>,
     pub reason: Option<String>,
+    /// Q.850 cause from the Reason header (RFC 3326), when it carries one.
+    pub q850_cause: Option<u16>,
     pub legs: Vec<LegRecord>,
     /// Indexes into `streams`.
     pub streams: Vec<usize>,
@@ -62,6 +102,8 @@ pub struct CallRecord {
     pub duration_s: Option<f64>,
     /// Lowest MOS of the call's streams, if any has one.
     pub worst_mos: Option<f64>,
+    /// Indexes into `vq_reports` (the endpoints' own quality reports for this call).
+    pub vq_reports: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +115,7 @@ pub struct LegRecord {
     pub state: LegState,
     pub final_status: Option<u16>,
     pub reason: Option<String>,
+    pub q850_cause: Option<u16>,
     pub start: String,
     pub end: String,
     pub invite_ts: Option<String>,
@@ -219,10 +262,22 @@ pub struct IntervalRecord {
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct RtcpRecord {
-    pub sender_reports: u64,
-    pub receiver_reports: u64,
     pub reported_fraction_lost: Option<f64>,
     pub reported_cumulative_lost: Option<i64>,
     pub reported_jitter_ms: Option<f64>,
     pub rtt_ms: Option<f64>,
+    /// RTCP-XR VoIP Metrics (RFC 3611 block 7) the receiver reported about this stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xr: Option<XrRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct XrRecord {
+    pub loss_rate: f64,
+    pub discard_rate: f64,
+    pub round_trip_delay_ms: u16,
+    pub end_system_delay_ms: u16,
+    pub r_factor: Option<u8>,
+    pub mos_lq: Option<f64>,
+    pub mos_cq: Option<f64>,
 }

@@ -1,9 +1,10 @@
 //! Turns one parsed SIP message into the call model's [`SipInfo`] and the report's
 //! [`MessageRecord`]. The only place that copies SIP bytes into owned strings.
-use super::report::MessageRecord;
+use super::report::{MessageRecord, VqMetricsRecord, VqRecord};
 use super::time::rfc3339;
 use crate::calls::{MediaInfo, MessageKind, SipInfo};
 use crate::net::{Endpoint, Flow, Nanos, Transport};
+use crate::rtp::vq_report::{AddrInfo, Metrics, ReportKind, VqReport};
 use crate::sip::sdp::{Direction, Sdp, find_sdp};
 use crate::sip::{SipMessage, uri_user};
 
@@ -20,7 +21,7 @@ pub(super) fn summarize(
     transport: Transport,
     bytes: &[u8],
     correlation_headers: &[String],
-) -> Result<(SipInfo, MessageRecord), Box<MessageRecord>> {
+) -> Result<(SipInfo, MessageRecord, Option<VqRecord>), Box<MessageRecord>> {
     let mut record = MessageRecord {
         frame: 0,
         ts: rfc3339(ts),
@@ -74,6 +75,11 @@ pub(super) fn summarize(
         })
         .unwrap_or_default();
 
+    let vq = (method.as_deref() == Some("PUBLISH")
+        && msg
+            .content_type()
+            .is_some_and(|c| contains_ci(c, b"vq-rtcpxr")))
+    .then(|| vq_record(msg.body(), call_id.clone()));
     let kind = match (&method, status) {
         (Some(m), _) => MessageKind::Request { method: m.clone() },
         (None, Some(s)) => MessageKind::Response { status: s },
@@ -107,7 +113,70 @@ pub(super) fn summarize(
         reason: msg.header("reason").map(|r| text(r.trim_ascii())),
         media,
     };
-    Ok((info, record))
+    Ok((info, record, vq))
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// An RFC 6035 report from a PUBLISH body; frame, time and call are filled in by the caller.
+fn vq_record(body: &[u8], publish_call_id: Option<String>) -> VqRecord {
+    let mut rec = VqRecord {
+        frame: 0,
+        ts: String::new(),
+        kind: String::new(),
+        call_id: String::new(),
+        call: None,
+        publish_call_id,
+        local_addr: None,
+        remote_addr: None,
+        local_ssrc: None,
+        local: None,
+        remote: None,
+        error: None,
+    };
+    match VqReport::parse(body) {
+        Ok(r) => {
+            rec.kind = match r.kind {
+                ReportKind::Session { call_term: true } => "session_call_term".into(),
+                ReportKind::Session { call_term: false } => "session".into(),
+                ReportKind::Interval => "interval".into(),
+                ReportKind::Alert { .. } => "alert".into(),
+            };
+            rec.call_id = r.call_id.trim().to_owned();
+            let addr = |a: &AddrInfo<'_>| match (a.ip, a.port) {
+                (Some(ip), Some(port)) => Some(Endpoint::new(ip, port).to_string()),
+                _ => a.ip_raw.map(str::to_owned),
+            };
+            rec.local_addr = r.local_addr.as_ref().and_then(addr);
+            rec.remote_addr = r.remote_addr.as_ref().and_then(addr);
+            rec.local_ssrc = r
+                .local_addr
+                .as_ref()
+                .and_then(|a| a.ssrc)
+                .map(|s| format!("0x{s:08X}"));
+            rec.local = r.local_metrics.as_ref().map(metrics);
+            rec.remote = r.remote_metrics.as_ref().map(metrics);
+        }
+        Err(e) => rec.error = Some(e.to_string()),
+    }
+    rec
+}
+
+fn metrics(m: &Metrics<'_>) -> VqMetricsRecord {
+    VqMetricsRecord {
+        codec: m.session_desc.pd.map(str::to_owned),
+        network_loss_rate: m.packet_loss.nlr,
+        jitter_discard_rate: m.packet_loss.jdr,
+        round_trip_delay_ms: m.delay.rtd,
+        end_system_delay_ms: m.delay.esd,
+        inter_arrival_jitter_ms: m.delay.iaj,
+        r_lq: m.quality_est.rlq,
+        mos_lq: m.quality_est.moslq,
+        mos_cq: m.quality_est.moscq,
+    }
 }
 
 /// The start line (after any keep-alive CRLFs), at most 200 characters.

@@ -1,6 +1,6 @@
 //! A stream's figures for the report: tshark 4.0's, RFC 3550's, the E-model's, RTCP's.
 use super::media::{MediaTracker, Tracked};
-use super::report::{IntervalRecord, Rfc3550Record, RtcpRecord, StreamRecord};
+use super::report::{IntervalRecord, Rfc3550Record, RtcpRecord, StreamRecord, XrRecord};
 use super::time::{rel, rfc3339};
 use crate::rtp::RowIdentity;
 use crate::rtp::codec::{CodecLookup, by_encoding_name, by_static_pt};
@@ -51,8 +51,6 @@ pub(super) fn record(
     let rtcp = session.map(|s| {
         let reported = s.reported(t.ssrc);
         RtcpRecord {
-            sender_reports: 0,
-            receiver_reports: u64::from(reported.is_some()),
             reported_fraction_lost: reported.map(|r| f64::from(r.block.fraction_lost) / 256.0),
             reported_cumulative_lost: reported.map(|r| i64::from(r.block.cumulative_lost)),
             reported_jitter_ms: reported.and_then(|r| {
@@ -60,6 +58,15 @@ pub(super) fn record(
                 (clock > 0).then(|| f64::from(r.block.jitter) * 1000.0 / f64::from(clock))
             }),
             rtt_ms,
+            xr: s.reported_voip_metrics(t.ssrc).map(|(_, _, vm)| XrRecord {
+                loss_rate: f64::from(vm.loss_rate) / 256.0,
+                discard_rate: f64::from(vm.discard_rate) / 256.0,
+                round_trip_delay_ms: vm.round_trip_delay,
+                end_system_delay_ms: vm.end_system_delay,
+                r_factor: vm.r_factor,
+                mos_lq: vm.mos_lq.map(|m| f64::from(m) / 10.0),
+                mos_cq: vm.mos_cq.map(|m| f64::from(m) / 10.0),
+            }),
         }
     });
     let tshark_payload = t.stats.payload_names(|pt| {

@@ -327,7 +327,8 @@ def b2bua():
     for at, data in sorted(rtp_frames, key=lambda x: x[0]):
         add(data, at=at)
     for i, d in enumerate(legs):
-        add(udp_ip(hosts[i], hosts[i + 1], 5060, 5060, t.msg(d.request("BYE", 2, f"t{i}"))), step=3)
+        reason = ['Reason: Q.850;cause=16;text="Normal call clearing"']
+        add(udp_ip(hosts[i], hosts[i + 1], 5060, 5060, t.msg(d.request("BYE", 2, f"t{i}", extra=reason))), step=3)
         add(udp_ip(hosts[i + 1], hosts[i], 5060, 5060, t.msg(d.response(200, "OK", "BYE", 2, f"t{i}", branch=d.last_branch))), step=1)
     t.calls.append({"call_ids": [d.call_id for d in legs], "state": "completed", "final_status": 200, "legs": 3, "forks": [1, 1, 1]})
 

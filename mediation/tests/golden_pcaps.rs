@@ -161,7 +161,11 @@ fn b2bua_chains() {
     let r = check("b2bua_chain.pcap");
     let chain = &r.calls[0];
     assert_eq!(chain.legs.len(), 3);
-    assert_eq!(chain.q850_cause, Some(16), "Reason: Q.850;cause=16 on the BYE");
+    assert_eq!(
+        chain.q850_cause,
+        Some(16),
+        "Reason: Q.850;cause=16 on the BYE"
+    );
     assert_eq!(chain.legs[0].ended_by, Some("caller"));
     assert!(
         matches!(chain.legs[1].link, callscope_shared::calls::LinkReason::Header(ref h, _) if h == "session-id")

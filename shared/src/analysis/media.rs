@@ -40,6 +40,8 @@ pub(crate) struct Tracked {
     pub payloads: Vec<(u8, String, u32)>,
     /// Closed 10 s intervals (one push every 10 s of media, not per packet).
     pub intervals: Vec<IntervalStats>,
+    /// The media section has `a=rtcp-mux`: RTCP may arrive on this stream's flow.
+    pub mux: bool,
     /// Key of the RTCP session of this stream: its leg (both directions' RTCP meet there,
     /// so an SR and the RR answering it give the round trip).
     pub rtcp_key: Option<usize>,
@@ -111,6 +113,19 @@ impl MediaTracker {
     /// A UDP datagram on an address SDP announced: counted as RTP or RTCP. Returns false when
     /// the address is not a media address.
     pub fn on_udp(&mut self, seg: &Segment<'_>, frame: u64) -> bool {
+        // Fast path, most packets of an RTP-heavy capture: a known stream (one hash lookup).
+        // An RTCP packet never hits it: its bytes 8..12 are not a known SSRC on this flow.
+        if let Ok(pkt) = RtpPacket::new_checked(seg.payload) {
+            if let Some(&idx) = self.streams.get(&(seg.flow, pkt.ssrc())) {
+                if pkt.version() == 2
+                    && !(self.list.get(idx).is_some_and(|s| s.mux) && looks_like_rtcp(seg.payload))
+                {
+                    self.rtp_packets += 1;
+                    self.feed(idx, seg, &pkt);
+                    return true;
+                }
+            }
+        }
         // The destination's SDP decides first (as Wireshark does).
         let Some(target) = self
             .targets
@@ -164,6 +179,10 @@ impl MediaTracker {
             Some(&i) => i,
             None => self.new_stream(seg, pkt, media, frame),
         };
+        self.feed(idx, seg, pkt);
+    }
+
+    fn feed(&mut self, idx: usize, seg: &Segment<'_>, pkt: &RtpPacket<'_>) {
         if let Some(s) = self.list.get_mut(idx) {
             s.stats.on_packet(seg.ts, pkt);
             while let Some(iv) = s.stats.pop_interval() {
@@ -181,15 +200,14 @@ impl MediaTracker {
     ) -> usize {
         // Payload names and clocks come from the SDP that announced the receiving address
         // (as Wireshark resolves them), else the sender's.
-        let payloads = media
-            .and_then(|_| {
-                self.targets
-                    .get(&seg.flow.dst)
-                    .filter(|t| !t.rtcp)
-                    .or_else(|| self.targets.get(&seg.flow.src))
-            })
-            .map(|t| t.payloads.clone())
-            .unwrap_or_default();
+        let target = media.and_then(|_| {
+            self.targets
+                .get(&seg.flow.dst)
+                .filter(|t| !t.rtcp)
+                .or_else(|| self.targets.get(&seg.flow.src))
+        });
+        let payloads = target.map(|t| t.payloads.clone()).unwrap_or_default();
+        let mux = target.is_some_and(|t| t.mux);
         let mut stats = StreamStats::new();
         stats.set_time_origin(self.origin);
         for (pt, name, clock) in &payloads {
@@ -212,6 +230,7 @@ impl MediaTracker {
             stats,
             payloads,
             intervals: Vec::new(),
+            mux,
             rtcp_key: media.map(|m| m.0),
         });
         self.streams.insert((seg.flow, pkt.ssrc()), i);

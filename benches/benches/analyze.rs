@@ -47,6 +47,11 @@ fn bench(c: &mut Criterion) {
             a.on_frame(f);
         }
         let after = allocations();
+        let mem = a.memory();
+        println!(
+            "state: {} streams x {} bytes, {} legs x {} bytes, {} SIP messages kept",
+            mem.streams, mem.bytes_per_stream, mem.legs, mem.bytes_per_leg, mem.messages
+        );
         let r = a.finish();
         let rest = (frames.len() - half) as f64;
         println!(

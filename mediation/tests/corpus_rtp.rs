@@ -164,3 +164,46 @@ fn own_b2bua_capture_matches_tshark() {
     ours.sort();
     assert_eq!(ours, theirs);
 }
+
+/// The RTP impairment captures in pcaps/rtp (loss, jitter, reordering, duplicates, SSRC change,
+/// sequence and timestamp wrap, marker and timestamp jumps, dynamic payload types from SDP),
+/// through the whole pipeline with the RTP heuristic on, against the tshark output beside them
+/// (`tshark -o rtp.heuristic_rtp:TRUE -q -z rtp,streams`).
+#[test]
+fn rtp_impairment_captures_match_tshark() {
+    let dir = pcaps_dir().join("rtp");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "pcap") {
+            continue;
+        }
+        let reference = path.with_extension("tshark.txt");
+        let text = std::fs::read_to_string(&reference).unwrap();
+        if !text.contains("RTP Streams") {
+            continue; // an RTCP field listing, checked by the rtp module's own tests
+        }
+        let mut theirs: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(" 0x"))
+            .map(|l| l.trim_end().to_owned())
+            .collect();
+        theirs.sort();
+        let r = analyze_with(
+            &path,
+            AnalyzerConfig {
+                rtp_heuristic: true,
+                ..AnalyzerConfig::default()
+            },
+        );
+        let mut ours: Vec<String> = r
+            .streams
+            .iter()
+            .map(|s| s.tshark_row.trim_end().to_owned())
+            .collect();
+        ours.sort();
+        assert_eq!(ours, theirs, "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} captures checked");
+}

@@ -47,6 +47,16 @@ pub(crate) struct Tracked {
     pub rtcp_key: Option<usize>,
 }
 
+impl Tracked {
+    /// Heap bytes this stream owns besides its fixed size.
+    pub fn heap_bytes(&self) -> usize {
+        self.payloads.capacity() * std::mem::size_of::<(u8, String, u32)>()
+            + self.payloads.iter().map(|p| p.1.capacity()).sum::<usize>()
+            + self.intervals.capacity() * std::mem::size_of::<IntervalStats>()
+            + self.encoding.as_ref().map_or(0, String::capacity)
+    }
+}
+
 pub(crate) struct MediaTracker {
     heuristic: bool,
     /// Capture time of the first frame: tshark computes times relative to it, and so must

@@ -30,6 +30,20 @@ pub struct AnalyzerConfig {
     pub streams: StreamConfig,
 }
 
+/// Memory held by the analysis state (see [`Analyzer::memory`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryUse {
+    pub streams: usize,
+    /// Statistics and bookkeeping per RTP stream (fixed size plus its SDP payload map).
+    pub bytes_per_stream: usize,
+    /// Legs (Call-IDs), calls or not.
+    pub legs: usize,
+    /// Per leg, with its strings and message index (grows with the messages of the leg).
+    pub bytes_per_leg: usize,
+    /// SIP messages kept for the report.
+    pub messages: usize,
+}
+
 /// Feeds frames through decoding, framing, SIP parsing, call and media tracking.
 pub struct Analyzer {
     decoder: Decoder,
@@ -99,6 +113,31 @@ impl Analyzer {
             // Counted by the decoder itself (see `finish`).
             DecodeEvent::Ignored { .. } => {}
         });
+    }
+
+    /// What the analysis state holds now, for benchmarks and capacity planning.
+    pub fn memory(&self) -> MemoryUse {
+        let streams = self.core.media.list.len();
+        let stream_bytes: usize = self
+            .core
+            .media
+            .list
+            .iter()
+            .map(media::Tracked::heap_bytes)
+            .sum::<usize>()
+            + streams * std::mem::size_of::<media::Tracked>();
+        let legs = self.core.legs.all();
+        let leg_bytes: usize = legs
+            .iter()
+            .map(|l| std::mem::size_of_val(l) + l.heap_bytes())
+            .sum();
+        MemoryUse {
+            streams,
+            bytes_per_stream: stream_bytes.checked_div(streams).unwrap_or(0),
+            legs: legs.len(),
+            bytes_per_leg: leg_bytes.checked_div(legs.len()).unwrap_or(0),
+            messages: self.core.messages.len(),
+        }
     }
 
     /// Ends the input: flushes partial streams and builds the report.

@@ -145,6 +145,25 @@ impl Leg {
         }
     }
 
+    /// Heap bytes this leg owns (strings, message index, media, dedup set), approximately.
+    pub fn heap_bytes(&self) -> usize {
+        let strings = [
+            &self.call_id,
+            &self.from_uri,
+            &self.from_user,
+            &self.to_uri,
+            &self.to_user,
+        ]
+        .iter()
+        .map(|s| s.capacity())
+        .sum::<usize>();
+        strings
+            + self.to_tags.iter().map(String::capacity).sum::<usize>()
+            + self.messages.capacity() * std::mem::size_of::<usize>()
+            + self.media.capacity() * std::mem::size_of::<MediaInfo>()
+            + self.seen.capacity() * (std::mem::size_of::<SeenKey>() + 16)
+    }
+
     pub fn is_call(&self) -> bool {
         self.kind == LegKind::Call
     }

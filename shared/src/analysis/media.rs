@@ -125,16 +125,14 @@ impl MediaTracker {
     pub fn on_udp(&mut self, seg: &Segment<'_>, frame: u64) -> bool {
         // Fast path, most packets of an RTP-heavy capture: a known stream (one hash lookup).
         // An RTCP packet never hits it: its bytes 8..12 are not a known SSRC on this flow.
-        if let Ok(pkt) = RtpPacket::new_checked(seg.payload) {
-            if let Some(&idx) = self.streams.get(&(seg.flow, pkt.ssrc())) {
-                if pkt.version() == 2
-                    && !(self.list.get(idx).is_some_and(|s| s.mux) && looks_like_rtcp(seg.payload))
-                {
-                    self.rtp_packets += 1;
-                    self.feed(idx, seg, &pkt);
-                    return true;
-                }
-            }
+        if let Ok(pkt) = RtpPacket::new_checked(seg.payload)
+            && let Some(&idx) = self.streams.get(&(seg.flow, pkt.ssrc()))
+            && pkt.version() == 2
+            && !(self.list.get(idx).is_some_and(|s| s.mux) && looks_like_rtcp(seg.payload))
+        {
+            self.rtp_packets += 1;
+            self.feed(idx, seg, &pkt);
+            return true;
         }
         // The destination's SDP decides first (as Wireshark does).
         let Some(target) = self

@@ -1,6 +1,7 @@
 //! End-to-end offline analysis (decode, SIP framing and parsing, call grouping, RTP
 //! statistics, MOS) on a generated RTP-dominated capture held in memory: packets per second on
 //! one core, and allocations per RTP packet once the streams exist.
+#![allow(clippy::expect_used)] // bench code over generated input: a failure is a bug in the bench
 use callscope_benches::alloc_count::{CountingAlloc, allocations};
 use callscope_benches::{Spec, write_capture};
 use callscope_shared::analysis::{Analyzer, AnalyzerConfig};

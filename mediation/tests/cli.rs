@@ -186,3 +186,27 @@ fn several_files_merge_by_time() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["calls"], 4);
 }
+
+#[test]
+fn ladder_shows_every_leg_and_where_loss_is() {
+    let out = run(&[
+        "analyze",
+        "--call",
+        "b2b-leg-3@10.1.0.3",
+        &pcap("b2bua_chain.pcap"),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("leg b2b-leg-2@10.1.0.2: completed 200 (linked by session-id: ab30317f1a784dc48ff824d0d3715d86)"), "{text}");
+    let lossy: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("RTP") && !l.contains("lost 0,"))
+        .collect();
+    assert_eq!(lossy.len(), 1, "{text}");
+    assert!(
+        lossy[0].contains("10.1.0.4:30004 -> 10.1.0.3:20004") && lossy[0].contains("lost 5"),
+        "{text}"
+    );
+    // Four hosts as columns.
+    assert!(text.contains("10.1.0.1:5060") && text.contains("10.1.0.4:5060"));
+}

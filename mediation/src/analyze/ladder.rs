@@ -1,6 +1,7 @@
 //! A call's ladder diagram in the terminal: one column per address, one arrow per message,
 //! with the SDP media lines under the messages that carry SDP.
 use callscope_shared::analysis::report::{CallRecord, Report};
+use callscope_shared::calls::LinkReason;
 use callscope_shared::net::Endpoint;
 use std::io::{self, Write};
 
@@ -34,13 +35,31 @@ pub fn write(out: &mut impl Write, r: &Report, call: &CallRecord) -> io::Result<
         call.call_ids.join(" + ")
     )?;
     for leg in &call.legs {
+        let link = match &leg.link {
+            LinkReason::Root => "first leg".to_owned(),
+            LinkReason::Header(name, value) => format!("linked by {name}: {value}"),
+            LinkReason::Heuristic(why) => format!("linked by heuristic: {why}"),
+        };
+        let status = leg
+            .final_status
+            .map_or_else(String::new, |s| format!(" {s}"));
         writeln!(
             out,
-            "  leg {}: {} ({})",
+            "  leg {}: {}{status} ({link})",
             leg.call_id,
-            super::table::serde_plain(&leg.state),
-            serde_json::to_string(&leg.link).unwrap_or_default()
+            super::table::serde_plain(&leg.state)
         )?;
+        for s in leg.streams.iter().filter_map(|&i| r.streams.get(i)) {
+            let mos = s.mos.map_or_else(
+                || format!("- ({})", s.mos_reason.as_deref().unwrap_or("n/a")),
+                |m| format!("{m:.2}"),
+            );
+            writeln!(
+                out,
+                "    RTP {} -> {} {} {}: {} pkts, lost {}, max jitter {:.3} ms, max delta {:.3} ms, MOS {mos}",
+                s.src, s.dst, s.ssrc, s.codec, s.packets, s.lost, s.max_jitter_ms, s.max_delta_ms
+            )?;
+        }
     }
     writeln!(out)?;
     let mut header = format!("{:>12}  ", "time");

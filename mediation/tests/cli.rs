@@ -200,7 +200,7 @@ fn ladder_shows_every_leg_and_where_loss_is() {
     assert!(text.contains("leg b2b-leg-2@10.1.0.2: completed 200 (linked by session-id: ab30317f1a784dc48ff824d0d3715d86)"), "{text}");
     let lossy: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("RTP") && !l.contains("lost 0,"))
+        .filter(|l| l.starts_with("    RTP ") && !l.contains("lost 0,"))
         .collect();
     assert_eq!(lossy.len(), 1, "{text}");
     assert!(

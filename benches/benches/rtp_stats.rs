@@ -4,40 +4,15 @@
 //! (a) `on_packet` on pre-parsed views of one stream, (b) `RtpPacket::new_checked` +
 //! `on_packet`, (c) 1000 interleaved streams (cache pressure), with a counting global
 //! allocator proving zero allocations inside the timed loops.
-// A counting allocator needs `unsafe impl GlobalAlloc`; it only forwards to `System`.
-#![allow(unsafe_code)]
-
+use callscope_benches::alloc_count::{CountingAlloc, allocations};
 use callscope_shared::rtp::jitter_buffer::JitterBufferModel;
 use callscope_shared::rtp::rfc3550::{JitterEstimator, SeqState};
 use callscope_shared::rtp::{PtClock, RtpPacket, StreamStats, TsharkStats};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts allocations.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// Header + 4 payload bytes: `on_packet` never reads the payload, and in the real pipeline
 /// the packet is cache-hot after decapsulation. Full 160-byte payloads would make this bench
@@ -107,11 +82,11 @@ fn best_of<F: FnMut() -> usize>(runs: usize, mut f: F) -> (usize, f64, u64, Opti
     let mut allocs = 0;
     let c0 = thread_cpu_secs();
     for _ in 0..runs {
-        let a0 = ALLOCS.load(Ordering::Relaxed);
+        let a0 = allocations();
         let t0 = Instant::now();
         n = f();
         let dt = t0.elapsed().as_secs_f64();
-        allocs = allocs.max(ALLOCS.load(Ordering::Relaxed) - a0);
+        allocs = allocs.max(allocations() - a0);
         best = best.min(dt);
     }
     let cpu = c0

@@ -101,6 +101,9 @@ impl Analyzer {
         self.decoder.decode(frame, &mut |ev| match ev {
             DecodeEvent::Segment(seg) => match seg.transport {
                 Transport::Udp => core.on_udp(&seg),
+                // A TCP/SCTP header quoted in an ICMP error is a fragment of a segment already
+                // seen; feeding it to reassembly would only add a bogus retransmission.
+                Transport::Tcp | Transport::Sctp if seg.icmp_quoted => {}
                 Transport::Tcp => streams.on_tcp(&seg, &mut |sev| core.on_stream_event(sev)),
                 Transport::Sctp => streams.on_sctp(&seg, &mut |sev| core.on_stream_event(sev)),
                 Transport::Ws => {}

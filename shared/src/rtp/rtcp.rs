@@ -686,8 +686,8 @@ mod tests {
         let (_, udps) = udp_packets(&file);
         assert_eq!(udps.len(), 5);
         for (u, want) in udps.iter().zip(expected) {
-            assert!(looks_like_rtcp(u.payload));
-            let pkts: Vec<_> = RtcpCompound::new(u.payload)
+            assert!(looks_like_rtcp(&u.payload));
+            let pkts: Vec<_> = RtcpCompound::new(&u.payload)
                 .collect::<Result<_, _>>()
                 .unwrap();
             let pts: Vec<u8> = pkts.iter().map(RtcpPacket::packet_type).collect();

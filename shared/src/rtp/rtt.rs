@@ -312,8 +312,8 @@ mod tests {
         ];
         let mut rr_seen = 0;
         for u in &udps {
-            s.on_datagram(u.ts, u.payload);
-            let first = RtcpCompound::new(u.payload).next().unwrap().unwrap();
+            s.on_datagram(u.ts, &u.payload);
+            let first = RtcpCompound::new(&u.payload).next().unwrap().unwrap();
             if let RtcpPacket::ReceiverReport(rr) = first {
                 let b = rr.report_blocks().next().unwrap();
                 let (frac, cum, lsr, dlsr) = expected_block[rr_seen];

@@ -3,92 +3,49 @@
 //! `tshark -r F.pcap -o rtp.heuristic_rtp:TRUE -q -z rtp,streams`, tshark 4.0.17) and the
 //! corpus captures with their `ref/*.rtp_streams*.txt`. Every printed column must match.
 //!
-//! The pcap/Ethernet/IPv4/IPv6/UDP reader here is a minimal test-only one.
+//! Datagrams come from the real capture reader and decoder.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::stats::StreamStats;
 use super::tshark::RowIdentity;
 use super::{RtpPacket, looks_like_rtp};
+use crate::net::Transport;
+use crate::wire::capture::CaptureReader;
+use crate::wire::decap::{DecodeEvent, Decoder, DecoderConfig};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-pub(crate) struct Udp<'a> {
+pub(crate) struct Udp {
     pub ts: u64,
     pub src: IpAddr,
     pub sport: u16,
     pub dst: IpAddr,
     pub dport: u16,
-    pub payload: &'a [u8],
+    pub payload: Vec<u8>,
 }
 
-fn be16(b: &[u8], i: usize) -> u16 {
-    u16::from_be_bytes([b[i], b[i + 1]])
-}
-
-/// Classic pcap (little-endian, µs or ns), Ethernet (with 802.1Q) or Linux SLL; IPv4/IPv6; UDP.
-pub(crate) fn udp_packets(file: &[u8]) -> (u64, Vec<Udp<'_>>) {
-    let magic = u32::from_le_bytes(file[0..4].try_into().unwrap());
-    let nanos = match magic {
-        0xa1b2c3d4 => false,
-        0xa1b23c4d => true,
-        m => panic!("unsupported pcap magic {m:#x}"),
-    };
-    let link = u32::from_le_bytes(file[20..24].try_into().unwrap());
-    let mut off = 24;
+/// The UDP datagrams of a capture, as the real reader and decoder find them (copied out), and
+/// the capture time of the first frame.
+pub(crate) fn udp_packets(file: &[u8]) -> (u64, Vec<Udp>) {
+    let mut decoder = Decoder::new(DecoderConfig::default());
     let mut out = Vec::new();
     let mut first_ts = None;
-    while off + 16 <= file.len() {
-        let h = &file[off..off + 16];
-        let sec = u64::from(u32::from_le_bytes(h[0..4].try_into().unwrap()));
-        let frac = u64::from(u32::from_le_bytes(h[4..8].try_into().unwrap()));
-        let incl = u32::from_le_bytes(h[8..12].try_into().unwrap()) as usize;
-        off += 16;
-        let frame = &file[off..off + incl];
-        off += incl;
-        let ts = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
-        first_ts.get_or_insert(ts);
-        let (mut ethertype, mut l3) = match link {
-            1 => (be16(frame, 12), &frame[14..]),
-            113 => (be16(frame, 14), &frame[16..]),
-            l => panic!("unsupported link type {l}"),
-        };
-        while ethertype == 0x8100 {
-            ethertype = be16(l3, 2);
-            l3 = &l3[4..];
-        }
-        let (src, dst, l4) = match ethertype {
-            0x0800 if l3[9] == 17 => {
-                let ihl = usize::from(l3[0] & 0x0f) * 4;
-                let total = usize::from(be16(l3, 2));
-                let s: [u8; 4] = l3[12..16].try_into().unwrap();
-                let d: [u8; 4] = l3[16..20].try_into().unwrap();
-                (
-                    IpAddr::V4(Ipv4Addr::from(s)),
-                    IpAddr::V4(Ipv4Addr::from(d)),
-                    &l3[ihl..total],
-                )
+    for frame in CaptureReader::new(file).expect("a capture").flatten() {
+        first_ts.get_or_insert(frame.ts);
+        decoder.decode(&frame, &mut |ev| {
+            if let DecodeEvent::Segment(seg) = ev {
+                if seg.transport == Transport::Udp && !seg.icmp_quoted {
+                    out.push(Udp {
+                        ts: seg.ts,
+                        src: seg.flow.src.ip,
+                        sport: seg.flow.src.port,
+                        dst: seg.flow.dst.ip,
+                        dport: seg.flow.dst.port,
+                        payload: seg.payload.to_vec(),
+                    });
+                }
             }
-            0x86DD if l3[6] == 17 => {
-                let plen = usize::from(be16(l3, 4));
-                let s: [u8; 16] = l3[8..24].try_into().unwrap();
-                let d: [u8; 16] = l3[24..40].try_into().unwrap();
-                (
-                    IpAddr::V6(Ipv6Addr::from(s)),
-                    IpAddr::V6(Ipv6Addr::from(d)),
-                    &l3[40..40 + plen],
-                )
-            }
-            _ => continue,
-        };
-        let ulen = usize::from(be16(l4, 4));
-        out.push(Udp {
-            ts,
-            src,
-            sport: be16(l4, 0),
-            dst,
-            dport: be16(l4, 2),
-            payload: &l4[8..ulen.min(l4.len())],
         });
     }
     (first_ts.unwrap_or(0), out)
@@ -130,10 +87,10 @@ fn rows_with_rtpmap(file: &[u8], te_from: &[IpAddr], rtpmap: &[Rtpmap]) -> Vec<S
     let mut streams: HashMap<Key, StreamStats> = HashMap::new();
     let mut order: Vec<Key> = Vec::new();
     for u in &pkts {
-        if !looks_like_rtp(u.payload) {
+        if !looks_like_rtp(&u.payload) {
             continue;
         }
-        let p = RtpPacket::new_checked(u.payload).unwrap();
+        let p = RtpPacket::new_checked(&u.payload).unwrap();
         let key = (u.src, u.sport, u.dst, u.dport, p.ssrc());
         let st = streams.entry(key).or_insert_with(|| {
             order.push(key);

@@ -1,25 +1,14 @@
 //! The stream layer over real captures, checked against tshark 4.0 (`corpus/ref/*.sip_msgs.tsv`).
 //!
-//! The wire decoder is written in parallel, so a tiny test-only reader below extracts TCP and
-//! SCTP segments from the few captures used here: classic pcap, Ethernet (with VLAN) / Linux
-//! SLL / NULL link types, IPv4 (also IPv4-in-IPv4) or IPv6 without extension headers,
-//! unfragmented. Anything else is skipped.
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+//! Segments come from the real capture reader and decoder.
 
 use super::test_util::{Ev, own};
 use super::{SipStreams, StreamConfig, StreamStats};
-use crate::net::{Endpoint, Flow, Nanos, Transport};
-use crate::wire::decap::{Segment, TcpInfo};
+use crate::net::{Flow, Nanos, Transport};
+use crate::wire::capture::CaptureReader;
+use crate::wire::decap::{DecodeEvent, Decoder, DecoderConfig, Segment, TcpInfo};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
 
 /// Reads a capture, or `None` (with a note) when it is missing outside CI.
 fn load(name: &str) -> Option<Vec<u8>> {
@@ -37,97 +26,49 @@ fn load(name: &str) -> Option<Vec<u8>> {
     }
 }
 
-/// (ts, link type, frame bytes) of every record of a classic pcap file.
-fn pcap_records(file: &[u8]) -> Vec<(Nanos, u32, &[u8])> {
-    let magic = be32(file, 0).unwrap();
-    let (le, nanos) = match magic {
-        0xd4c3b2a1 => (true, false),
-        0x4d3cb2a1 => (true, true),
-        0xa1b2c3d4 => (false, false),
-        0xa1b23c4d => (false, true),
-        m => panic!("not a classic pcap: {m:08x}"),
-    };
-    let u32_at = |at: usize| {
-        let b: [u8; 4] = file[at..at + 4].try_into().unwrap();
-        if le {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
+/// A TCP or SCTP segment copied out of a capture.
+struct OwnedSegment {
+    ts: Nanos,
+    flow: Flow,
+    transport: Transport,
+    tcp: Option<TcpInfo>,
+    payload: Vec<u8>,
+}
+
+impl OwnedSegment {
+    fn view(&self) -> Segment<'_> {
+        Segment {
+            ts: self.ts,
+            flow: self.flow,
+            transport: self.transport,
+            tcp: self.tcp,
+            payload: &self.payload,
+            icmp_quoted: false,
         }
-    };
-    let link = u32_at(20);
+    }
+}
+
+/// Every TCP and SCTP segment of a capture, as the real reader and decoder find them
+/// (segments quoted in ICMP errors left out, as the analysis does).
+fn segments(file: &[u8]) -> Vec<OwnedSegment> {
+    let mut decoder = Decoder::new(DecoderConfig::default());
     let mut out = Vec::new();
-    let mut at = 24;
-    while at + 16 <= file.len() {
-        let sec = u64::from(u32_at(at));
-        let frac = u64::from(u32_at(at + 4));
-        let incl = u32_at(at + 8) as usize;
-        let Some(data) = file.get(at + 16..at + 16 + incl) else {
-            break;
-        };
-        let ts = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
-        out.push((ts, link, data));
-        at += 16 + incl;
+    for frame in CaptureReader::new(file).unwrap().flatten() {
+        decoder.decode(&frame, &mut |ev| {
+            if let DecodeEvent::Segment(seg) = ev {
+                if seg.transport != Transport::Udp && !seg.icmp_quoted {
+                    out.push(OwnedSegment {
+                        ts: seg.ts,
+                        flow: seg.flow,
+                        transport: seg.transport,
+                        tcp: seg.tcp,
+                        payload: seg.payload.to_vec(),
+                    });
+                }
+            }
+        });
     }
     out
-}
-
-/// The IP packet inside a link-layer frame.
-fn link_payload(link: u32, f: &[u8]) -> Option<&[u8]> {
-    match link {
-        1 => {
-            let mut et = be16(f, 12)?;
-            let mut at = 14;
-            while et == 0x8100 || et == 0x88a8 {
-                et = be16(f, at + 2)?;
-                at += 4;
-            }
-            matches!(et, 0x0800 | 0x86dd).then(|| f.get(at..)).flatten()
-        }
-        113 => matches!(be16(f, 14)?, 0x0800 | 0x86dd)
-            .then(|| f.get(16..))
-            .flatten(),
-        0 => f.get(4..),
-        _ => None,
-    }
-}
-
-/// (src, dst, protocol, payload) of the innermost IP packet.
-fn ip_payload(p: &[u8]) -> Option<(IpAddr, IpAddr, u8, &[u8])> {
-    match p.first()? >> 4 {
-        4 => {
-            let ihl = usize::from(p.first()? & 0x0f) * 4;
-            let total = usize::from(be16(p, 2)?);
-            if be16(p, 6)? & 0x3fff != 0 {
-                return None; // a fragment
-            }
-            let proto = *p.get(9)?;
-            let src = Ipv4Addr::from(be32(p, 12)?);
-            let dst = Ipv4Addr::from(be32(p, 16)?);
-            let body = p.get(ihl..total.min(p.len()))?;
-            match proto {
-                4 | 41 => ip_payload(body),
-                _ => Some((src.into(), dst.into(), proto, body)),
-            }
-        }
-        6 => {
-            let len = usize::from(be16(p, 4)?);
-            let next = *p.get(6)?;
-            let src: [u8; 16] = p.get(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = p.get(24..40)?.try_into().ok()?;
-            let body = p.get(40..(40 + len).min(p.len()))?;
-            match next {
-                4 | 41 => ip_payload(body),
-                _ => Some((
-                    Ipv6Addr::from(src).into(),
-                    Ipv6Addr::from(dst).into(),
-                    next,
-                    body,
-                )),
-            }
-        }
-        _ => None,
-    }
 }
 
 /// Feeds every TCP and SCTP segment of a capture to `SipStreams`.
@@ -135,50 +76,10 @@ fn run(name: &str) -> Option<(Vec<Ev>, StreamStats)> {
     let file = load(name)?;
     let mut s = SipStreams::new(StreamConfig::default());
     let mut evs = Vec::new();
-    for (ts, link, frame) in pcap_records(&file) {
-        let Some((src, dst, proto, l4)) = link_payload(link, frame).and_then(ip_payload) else {
-            continue;
-        };
-        let (Some(sport), Some(dport)) = (be16(l4, 0), be16(l4, 2)) else {
-            continue;
-        };
-        let flow = Flow {
-            src: Endpoint::new(src, sport),
-            dst: Endpoint::new(dst, dport),
-        };
-        match proto {
-            6 => {
-                let off = usize::from(l4.get(12).copied().unwrap_or(0) >> 4) * 4;
-                let (Some(seq), Some(ack), Some(&flags), Some(payload)) =
-                    (be32(l4, 4), be32(l4, 8), l4.get(13), l4.get(off..))
-                else {
-                    continue;
-                };
-                let seg = Segment {
-                    ts,
-                    flow,
-                    transport: Transport::Tcp,
-                    tcp: Some(TcpInfo { seq, ack, flags }),
-                    payload,
-                    icmp_quoted: false,
-                };
-                s.on_tcp(&seg, &mut |e| evs.push(own(e)));
-            }
-            132 => {
-                let Some(payload) = l4.get(12..) else {
-                    continue;
-                };
-                let seg = Segment {
-                    ts,
-                    flow,
-                    transport: Transport::Sctp,
-                    tcp: None,
-                    payload,
-                    icmp_quoted: false,
-                };
-                s.on_sctp(&seg, &mut |e| evs.push(own(e)));
-            }
-            _ => {}
+    for seg in segments(&file) {
+        match seg.transport {
+            Transport::Tcp => s.on_tcp(&seg.view(), &mut |e| evs.push(own(e))),
+            _ => s.on_sctp(&seg.view(), &mut |e| evs.push(own(e))),
         }
     }
     s.flush(&mut |e| evs.push(own(e)));
@@ -321,30 +222,11 @@ fn bench_tcp_burst() {
     let Some(file) = load("gen_sipp_tcp_burst.pcap") else {
         return;
     };
-    let mut segs = Vec::new();
-    for (ts, link, frame) in pcap_records(&file) {
-        let Some((src, dst, 6, l4)) = link_payload(link, frame).and_then(ip_payload) else {
-            continue;
-        };
-        let off = usize::from(l4[12] >> 4) * 4;
-        let flow = Flow {
-            src: Endpoint::new(src, be16(l4, 0).unwrap()),
-            dst: Endpoint::new(dst, be16(l4, 2).unwrap()),
-        };
-        let tcp = TcpInfo {
-            seq: be32(l4, 4).unwrap(),
-            ack: be32(l4, 8).unwrap(),
-            flags: l4[13],
-        };
-        segs.push(Segment {
-            ts,
-            flow,
-            transport: Transport::Tcp,
-            tcp: Some(tcp),
-            payload: &l4[off..],
-            icmp_quoted: false,
-        });
-    }
+    let owned: Vec<OwnedSegment> = segments(&file)
+        .into_iter()
+        .filter(|s| s.transport == Transport::Tcp)
+        .collect();
+    let segs: Vec<Segment<'_>> = owned.iter().map(OwnedSegment::view).collect();
     let rounds = 300;
     let start = std::time::Instant::now();
     let mut msgs = 0u64;
@@ -385,23 +267,16 @@ fn whole_corpus_agrees_with_tshark() {
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".pcap"))
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
         .collect();
     names.sort();
     let mut checked = 0;
     for name in names {
-        let file = load(&name).unwrap();
-        if !matches!(
-            be32(&file, 0),
-            Some(0xd4c3b2a1 | 0x4d3cb2a1 | 0xa1b2c3d4 | 0xa1b23c4d)
-        ) {
-            continue;
-        }
         let (evs, stats) = run(&name).unwrap();
         let got: Vec<(String, u16)> = ours(&evs).into_iter().map(|(w, p, _)| (w, p)).collect();
         assert_eq!(got, reference(&name), "{name}");
         assert_eq!(stats.malformed, 0, "{name}");
         checked += 1;
     }
-    assert!(checked >= 15, "only {checked} captures checked");
+    assert!(checked >= 27, "only {checked} captures checked");
 }

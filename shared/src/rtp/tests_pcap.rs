@@ -34,17 +34,18 @@ pub(crate) fn udp_packets(file: &[u8]) -> (u64, Vec<Udp>) {
     for frame in CaptureReader::new(file).expect("a capture").flatten() {
         first_ts.get_or_insert(frame.ts);
         decoder.decode(&frame, &mut |ev| {
-            if let DecodeEvent::Segment(seg) = ev {
-                if seg.transport == Transport::Udp && !seg.icmp_quoted {
-                    out.push(Udp {
-                        ts: seg.ts,
-                        src: seg.flow.src.ip,
-                        sport: seg.flow.src.port,
-                        dst: seg.flow.dst.ip,
-                        dport: seg.flow.dst.port,
-                        payload: seg.payload.to_vec(),
-                    });
-                }
+            if let DecodeEvent::Segment(seg) = ev
+                && seg.transport == Transport::Udp
+                && !seg.icmp_quoted
+            {
+                out.push(Udp {
+                    ts: seg.ts,
+                    src: seg.flow.src.ip,
+                    sport: seg.flow.src.port,
+                    dst: seg.flow.dst.ip,
+                    dport: seg.flow.dst.port,
+                    payload: seg.payload.to_vec(),
+                });
             }
         });
     }

@@ -55,16 +55,17 @@ fn segments(file: &[u8]) -> Vec<OwnedSegment> {
     let mut out = Vec::new();
     for frame in CaptureReader::new(file).unwrap().flatten() {
         decoder.decode(&frame, &mut |ev| {
-            if let DecodeEvent::Segment(seg) = ev {
-                if seg.transport != Transport::Udp && !seg.icmp_quoted {
-                    out.push(OwnedSegment {
-                        ts: seg.ts,
-                        flow: seg.flow,
-                        transport: seg.transport,
-                        tcp: seg.tcp,
-                        payload: seg.payload.to_vec(),
-                    });
-                }
+            if let DecodeEvent::Segment(seg) = ev
+                && seg.transport != Transport::Udp
+                && !seg.icmp_quoted
+            {
+                out.push(OwnedSegment {
+                    ts: seg.ts,
+                    flow: seg.flow,
+                    transport: seg.transport,
+                    tcp: seg.tcp,
+                    payload: seg.payload.to_vec(),
+                });
             }
         });
     }

@@ -182,6 +182,52 @@ impl Iterator for RawHeaders<'_> {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+use memchr::arch::x86_64::avx2::memchr as avx2;
+
+/// Byte finders for the per-line scans of the header and SDP passes. memchr's AVX2 routines
+/// are called directly: the generic `memchr` re-dispatches on the CPU at every call, which
+/// costs as much as the search itself on lines of a few dozen bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineScan {
+    #[cfg(target_arch = "x86_64")]
+    nl: Option<avx2::One>,
+    #[cfg(target_arch = "x86_64")]
+    colon_nl: Option<avx2::Two>,
+}
+
+impl LineScan {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Self {
+            #[cfg(target_arch = "x86_64")]
+            nl: avx2::One::new(b'\n'),
+            #[cfg(target_arch = "x86_64")]
+            colon_nl: avx2::Two::new(b':', b'\n'),
+        }
+    }
+
+    /// Index of the first `\n`.
+    #[inline]
+    pub(crate) fn nl(&self, hay: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(f) = &self.nl {
+            return f.find(hay);
+        }
+        memchr(b'\n', hay)
+    }
+
+    /// Index of the first `:` or `\n`.
+    #[inline]
+    pub(crate) fn colon_or_nl(&self, hay: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(f) = &self.colon_nl {
+            return f.find(hay);
+        }
+        memchr::memchr2(b':', b'\n', hay)
+    }
+}
+
 /// Shrinks `[a, b)` to exclude surrounding whitespace (SP, HTAB, CR, LF).
 #[inline]
 pub(crate) fn trim_range(buf: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {

@@ -4,10 +4,11 @@
 use memchr::memchr;
 
 use super::error::{Quirks, SipError};
-use super::header::{CommaSplit, RawHeaders, SectionEnd, is_single_valued, name_eq, trim_range};
+use super::header::{CommaSplit, LineScan, RawHeaders, is_single_valued, name_eq, trim_range};
 use super::name_addr::{CSeq, Method, NameAddr, Reason, Via, parse_u32};
 
-/// How many header lines the inline index holds; lookups past it rescan the header bytes.
+/// Header lines past this count are flagged with [`Quirks::HEADER_INDEX_FULL`] (the message
+/// view keeps no per-line index: generic lookups rescan the header bytes).
 pub const INDEX_CAP: usize = 64;
 /// Header ranges are stored as u16: the header section must end within this many bytes of the
 /// start of the input.
@@ -36,12 +37,6 @@ impl Span {
         buf.get(usize::from(self.start)..usize::from(self.end))
             .unwrap_or_default()
     }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Entry {
-    name: Span,
-    value: Span,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,8 +88,8 @@ pub struct SipMessage<'a> {
     content_length: Option<usize>,
     content_type: Option<Span>,
     contact: Option<Span>,
-    index_len: u8,
-    index: [Entry; INDEX_CAP],
+    /// Header lines with a colon (the rest are skipped and flagged).
+    header_count: u16,
     quirks: Quirks,
 }
 
@@ -111,28 +106,45 @@ enum Known {
     Other,
 }
 
+/// `name` equals `lit` ignoring ASCII case; `lit` is lowercase letters and `-`.
+#[inline(always)]
+fn is_name(name: &[u8], lit: &[u8]) -> bool {
+    name.len() == lit.len()
+        && name
+            .iter()
+            .zip(lit)
+            .all(|(&a, &b)| a == b || (b.is_ascii_lowercase() && a | 0x20 == b))
+}
+
+/// Classifies a header name by length and first letter before comparing any bytes: most lines
+/// of a message are headers the engine does not index and are rejected here in a few
+/// instructions.
 #[inline]
 fn classify(name: &[u8]) -> Known {
-    let is = |s: &[u8]| name.eq_ignore_ascii_case(s);
-    match name.len() {
-        1 => match name.first().map(u8::to_ascii_lowercase) {
-            Some(b'i') => Known::CallId,
-            Some(b'f') => Known::From,
-            Some(b't') => Known::To,
-            Some(b'v') => Known::Via,
-            Some(b'l') => Known::ContentLength,
-            Some(b'c') => Known::ContentType,
-            Some(b'm') => Known::Contact,
+    let Some(&first) = name.first() else {
+        return Known::Other;
+    };
+    // `| 0x20` maps only 'A'-'Z' onto 'a'-'z' among the letters tested below; `is_name` then
+    // compares exactly.
+    match (name.len(), first | 0x20) {
+        (1, _) => match first.to_ascii_lowercase() {
+            b'i' => Known::CallId,
+            b'f' => Known::From,
+            b't' => Known::To,
+            b'v' => Known::Via,
+            b'l' => Known::ContentLength,
+            b'c' => Known::ContentType,
+            b'm' => Known::Contact,
             _ => Known::Other,
         },
-        2 if is(b"to") => Known::To,
-        3 if is(b"via") => Known::Via,
-        4 if is(b"from") => Known::From,
-        4 if is(b"cseq") => Known::CSeq,
-        7 if is(b"call-id") => Known::CallId,
-        7 if is(b"contact") => Known::Contact,
-        12 if is(b"content-type") => Known::ContentType,
-        14 if is(b"content-length") => Known::ContentLength,
+        (2, b't') if is_name(name, b"to") => Known::To,
+        (3, b'v') if is_name(name, b"via") => Known::Via,
+        (4, b'f') if is_name(name, b"from") => Known::From,
+        (4, b'c') if is_name(name, b"cseq") => Known::CSeq,
+        (7, b'c') if is_name(name, b"call-id") => Known::CallId,
+        (7, b'c') if is_name(name, b"contact") => Known::Contact,
+        (12, b'c') if is_name(name, b"content-type") => Known::ContentType,
+        (14, b'c') if is_name(name, b"content-length") => Known::ContentLength,
         _ => Known::Other,
     }
 }
@@ -254,6 +266,21 @@ fn line_end(buf: &[u8], a: usize) -> (usize, usize) {
     }
 }
 
+/// End of a line's content given the index of its `\n` (or the input length): without the
+/// CR of a CRLF; a bare LF sets `lf_only`. The line is never empty here.
+#[inline]
+fn line_content_end(buf: &[u8], nl: usize, lf_only: &mut bool) -> usize {
+    if nl >= buf.len() {
+        return buf.len();
+    }
+    if nl.checked_sub(1).and_then(|p| buf.get(p)) == Some(&b'\r') {
+        nl - 1
+    } else {
+        *lf_only = true;
+        nl
+    }
+}
+
 /// Number of leading CR/LF bytes (RFC 3261 §7.5 keep-alives).
 pub(crate) fn leading_crlf(buf: &[u8]) -> usize {
     buf.iter()
@@ -343,93 +370,10 @@ impl<'a> SipMessage<'a> {
             content_length: None,
             content_type: None,
             contact: None,
-            index_len: 0,
-            index: [Entry::default(); INDEX_CAP],
+            header_count: 0,
             quirks,
         };
-        let mut raw = RawHeaders::new(buf, headers_start);
-        let mut saw_content_length = false;
-        for h in raw.by_ref() {
-            if h.folded {
-                m.quirks.insert(Quirks::FOLDED_LINE);
-            }
-            if h.no_colon {
-                m.quirks.insert(Quirks::HEADER_WITHOUT_COLON);
-                if h.name.1 > MAX_HEADER_SECTION {
-                    return Err(SipError::HeadersTooLarge {
-                        offset: h.name.1,
-                        limit: MAX_HEADER_SECTION,
-                    });
-                }
-                continue;
-            }
-            if h.space_before_colon {
-                m.quirks.insert(Quirks::SPACE_BEFORE_COLON);
-            }
-            let entry = Entry {
-                name: Span::new(h.name)?,
-                value: Span::new(h.value)?,
-            };
-            let name = entry.name.get(buf);
-            let value = entry.value.get(buf);
-            let set = |slot: &mut Option<Span>, quirks: &mut Quirks, dup: Quirks| {
-                if slot.is_some() {
-                    quirks.insert(dup);
-                } else {
-                    *slot = Some(entry.value);
-                }
-            };
-            match classify(name) {
-                Known::CallId => set(&mut m.call_id, &mut m.quirks, Quirks::DUPLICATE_CALL_ID),
-                Known::From => set(&mut m.from, &mut m.quirks, Quirks::DUPLICATE_FROM_TO),
-                Known::To => set(&mut m.to, &mut m.quirks, Quirks::DUPLICATE_FROM_TO),
-                Known::CSeq => set(&mut m.cseq, &mut m.quirks, Quirks::DUPLICATE_CSEQ),
-                Known::ContentType => set(&mut m.content_type, &mut m.quirks, Quirks::NONE),
-                Known::Contact => set(&mut m.contact, &mut m.quirks, Quirks::NONE),
-                Known::Via => {
-                    if m.via.is_none() {
-                        m.via = Some(entry.value);
-                    }
-                    let n = if memchr(b',', value).is_none() {
-                        1
-                    } else {
-                        CommaSplit::new(value).count()
-                    };
-                    m.via_count = m
-                        .via_count
-                        .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
-                }
-                Known::ContentLength => {
-                    if saw_content_length {
-                        m.quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
-                    } else {
-                        saw_content_length = true;
-                        m.content_length = parse_u32(value).map(|n| n as usize);
-                        if m.content_length.is_none() {
-                            m.quirks.insert(Quirks::BAD_CONTENT_LENGTH);
-                        }
-                    }
-                }
-                Known::Other => {}
-            }
-            match m.index.get_mut(usize::from(m.index_len)) {
-                Some(slot) => {
-                    *slot = entry;
-                    m.index_len += 1;
-                }
-                None => m.quirks.insert(Quirks::HEADER_INDEX_FULL),
-            }
-        }
-        if raw.lf_only {
-            m.quirks.insert(Quirks::LF_ONLY);
-        }
-        match raw.end {
-            SectionEnd::Blank(e, body) => {
-                m.headers_end = e;
-                m.body_start = body;
-            }
-            _ => m.quirks.insert(Quirks::NO_EMPTY_LINE),
-        }
+        let saw_content_length = m.scan_headers()?;
         let avail = buf.len() - m.body_start;
         m.body_end = match m.content_length {
             Some(n) if n <= avail => {
@@ -458,6 +402,147 @@ impl<'a> SipMessage<'a> {
             m.quirks.insert(Quirks::MISSING_MANDATORY);
         }
         Ok(m)
+    }
+
+    /// The header pass: one walk over the header lines that records the ranges of the headers
+    /// the engine reads and flags quirks on the way; other headers cost a name scan and one
+    /// memchr for the line end. Mirrors [`RawHeaders`] (used by the rescans) line for line.
+    /// Returns whether a Content-Length header was seen.
+    #[inline]
+    fn scan_headers(&mut self) -> Result<bool, SipError> {
+        let buf = self.buf;
+        let len = buf.len();
+        let mut pos = self.headers_start;
+        let mut lf_only = false;
+        let mut saw_content_length = false;
+        let mut count: usize = 0;
+        let scan = LineScan::new();
+        loop {
+            let start = pos;
+            match buf.get(start..) {
+                None | Some([]) => {
+                    self.quirks.insert(Quirks::NO_EMPTY_LINE);
+                    break;
+                }
+                Some([b'\r', b'\n', ..]) => {
+                    self.headers_end = start;
+                    self.body_start = start + 2;
+                    break;
+                }
+                Some([b'\n', ..]) => {
+                    lf_only = true;
+                    self.headers_end = start;
+                    self.body_start = start + 1;
+                    break;
+                }
+                Some(_) => {}
+            }
+            // One scan to the colon or the line end, then on to the line end.
+            let rest = buf.get(start..).unwrap_or_default();
+            let (colon, nl) = match scan.colon_or_nl(rest) {
+                Some(k) if rest.get(k) == Some(&b':') => {
+                    let c = start + k;
+                    let v = buf.get(c + 1..).unwrap_or_default();
+                    (Some(c), scan.nl(v).map_or(len, |j| c + 1 + j))
+                }
+                Some(k) => (None, start + k),
+                None => (None, len),
+            };
+            let content_end = line_content_end(buf, nl, &mut lf_only);
+            // Folded continuation lines start with SP or HTAB (RFC 3261 §7.3.1).
+            let mut value_end = content_end;
+            let mut next = nl + 1;
+            let mut folded = false;
+            while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                let nl2 =
+                    memchr(b'\n', buf.get(next..).unwrap_or_default()).map_or(len, |k| next + k);
+                value_end = line_content_end(buf, nl2, &mut lf_only);
+                folded = true;
+                next = nl2 + 1;
+            }
+            pos = next;
+            if folded {
+                self.quirks.insert(Quirks::FOLDED_LINE);
+            }
+            let Some(colon) = colon else {
+                self.quirks.insert(Quirks::HEADER_WITHOUT_COLON);
+                if content_end > MAX_HEADER_SECTION {
+                    return Err(SipError::HeadersTooLarge {
+                        offset: content_end,
+                        limit: MAX_HEADER_SECTION,
+                    });
+                }
+                continue;
+            };
+            let (n0, n1) = trim_range(buf, start, colon);
+            if n1 < colon {
+                self.quirks.insert(Quirks::SPACE_BEFORE_COLON);
+            }
+            if n1 > MAX_HEADER_SECTION {
+                return Err(SipError::HeadersTooLarge {
+                    offset: n1,
+                    limit: MAX_HEADER_SECTION,
+                });
+            }
+            let (v0, v1) = trim_range(buf, colon + 1, value_end);
+            let span = Span::new((v0, v1))?;
+            count += 1;
+            let name = buf.get(n0..n1).unwrap_or_default();
+            let set = |slot: &mut Option<Span>, quirks: &mut Quirks, dup: Quirks| {
+                if slot.is_some() {
+                    quirks.insert(dup);
+                } else {
+                    *slot = Some(span);
+                }
+            };
+            match classify(name) {
+                Known::Other => {}
+                Known::CallId => set(
+                    &mut self.call_id,
+                    &mut self.quirks,
+                    Quirks::DUPLICATE_CALL_ID,
+                ),
+                Known::From => set(&mut self.from, &mut self.quirks, Quirks::DUPLICATE_FROM_TO),
+                Known::To => set(&mut self.to, &mut self.quirks, Quirks::DUPLICATE_FROM_TO),
+                Known::CSeq => set(&mut self.cseq, &mut self.quirks, Quirks::DUPLICATE_CSEQ),
+                Known::ContentType => set(&mut self.content_type, &mut self.quirks, Quirks::NONE),
+                Known::Contact => set(&mut self.contact, &mut self.quirks, Quirks::NONE),
+                Known::Via => {
+                    if self.via.is_none() {
+                        self.via = Some(span);
+                    }
+                    let value = buf.get(v0..v1).unwrap_or_default();
+                    let n = if memchr(b',', value).is_none() {
+                        1
+                    } else {
+                        CommaSplit::new(value).count()
+                    };
+                    self.via_count = self
+                        .via_count
+                        .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
+                }
+                Known::ContentLength => {
+                    if saw_content_length {
+                        self.quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
+                    } else {
+                        saw_content_length = true;
+                        self.content_length =
+                            parse_u32(buf.get(v0..v1).unwrap_or_default()).map(|n| n as usize);
+                        if self.content_length.is_none() {
+                            self.quirks.insert(Quirks::BAD_CONTENT_LENGTH);
+                        }
+                    }
+                }
+            }
+        }
+        if lf_only {
+            self.quirks.insert(Quirks::LF_ONLY);
+        }
+        if count > INDEX_CAP {
+            self.quirks.insert(Quirks::HEADER_INDEX_FULL);
+        }
+        self.header_count = u16::try_from(count).unwrap_or(u16::MAX);
+        Ok(saw_content_length)
     }
 
     /// The whole input given to `parse`.
@@ -627,14 +712,9 @@ impl<'a> SipMessage<'a> {
     /// Every header line as (name, value), in order. Values are raw: a folded value spans its
     /// line breaks (use [`super::header::unfold`] to read it without them).
     pub fn all_headers(&self) -> HeaderLines<'_, 'a> {
-        let raw = self
-            .quirks
-            .contains(Quirks::HEADER_INDEX_FULL)
-            .then(|| RawHeaders::new(self.buf, self.headers_start));
         HeaderLines {
             msg: self,
-            pos: 0,
-            raw,
+            raw: RawHeaders::new(self.buf, self.headers_start),
         }
     }
 
@@ -686,38 +766,29 @@ impl core::fmt::Debug for SipMessage<'_> {
         f.debug_struct("SipMessage")
             .field("start_line", &self.kind())
             .field("call_id", &self.call_id().map(String::from_utf8_lossy))
-            .field("headers", &self.index_len)
+            .field("headers", &self.header_count)
             .field("body_len", &self.body().len())
             .field("quirks", &self.quirks)
             .finish()
     }
 }
 
-/// Iterator over (name, value) header lines; see [`SipMessage::all_headers`].
+/// Iterator over (name, value) header lines; see [`SipMessage::all_headers`]. It rescans the
+/// header bytes (the parse keeps only the ranges of the headers the engine reads).
 #[derive(Clone)]
 pub struct HeaderLines<'m, 'a> {
     msg: &'m SipMessage<'a>,
-    pos: usize,
-    /// Set when the index overflowed: rescan the bytes instead.
-    raw: Option<RawHeaders<'a>>,
+    raw: RawHeaders<'a>,
 }
 
 impl<'a> Iterator for HeaderLines<'_, 'a> {
     type Item = (&'a [u8], &'a [u8]);
     fn next(&mut self) -> Option<Self::Item> {
         let buf = self.msg.buf;
-        if let Some(raw) = self.raw.as_mut() {
-            let get = |r: (usize, usize)| buf.get(r.0..r.1).unwrap_or_default();
-            return raw
-                .find(|h| !h.no_colon)
-                .map(|h| (get(h.name), get(h.value)));
-        }
-        if self.pos >= usize::from(self.msg.index_len) {
-            return None;
-        }
-        let e = self.msg.index.get(self.pos)?;
-        self.pos += 1;
-        Some((e.name.get(buf), e.value.get(buf)))
+        let get = |r: (usize, usize)| buf.get(r.0..r.1).unwrap_or_default();
+        self.raw
+            .find(|h| !h.no_colon)
+            .map(|h| (get(h.name), get(h.value)))
     }
 }
 

@@ -192,8 +192,6 @@ use memchr::arch::x86_64::avx2::memchr as avx2;
 pub(crate) struct LineScan {
     #[cfg(target_arch = "x86_64")]
     nl: Option<avx2::One>,
-    #[cfg(target_arch = "x86_64")]
-    colon_nl: Option<avx2::Two>,
 }
 
 impl LineScan {
@@ -202,8 +200,6 @@ impl LineScan {
         Self {
             #[cfg(target_arch = "x86_64")]
             nl: avx2::One::new(b'\n'),
-            #[cfg(target_arch = "x86_64")]
-            colon_nl: avx2::Two::new(b':', b'\n'),
         }
     }
 
@@ -215,16 +211,6 @@ impl LineScan {
             return f.find(hay);
         }
         memchr(b'\n', hay)
-    }
-
-    /// Index of the first `:` or `\n`.
-    #[inline]
-    pub(crate) fn colon_or_nl(&self, hay: &[u8]) -> Option<usize> {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(f) = &self.colon_nl {
-            return f.find(hay);
-        }
-        memchr::memchr2(b':', b'\n', hay)
     }
 }
 

@@ -94,17 +94,29 @@ pub struct SipMessage<'a> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Known {
+    // The first six index `Slots`.
     CallId,
     From,
     To,
     CSeq,
-    Via,
-    ContentLength,
     ContentType,
     Contact,
+    Via,
+    ContentLength,
     Other,
 }
+
+/// The quirk a second occurrence of a slotted header raises, by `Known` discriminant.
+const DUPLICATE: [Quirks; 6] = [
+    Quirks::DUPLICATE_CALL_ID,
+    Quirks::DUPLICATE_FROM_TO,
+    Quirks::DUPLICATE_FROM_TO,
+    Quirks::DUPLICATE_CSEQ,
+    Quirks::NONE,
+    Quirks::NONE,
+];
 
 /// `name` equals `lit` ignoring ASCII case; `lit` is lowercase letters and `-`.
 #[inline(always)]
@@ -405,9 +417,9 @@ impl<'a> SipMessage<'a> {
     }
 
     /// The header pass: one walk over the header lines that records the ranges of the headers
-    /// the engine reads and flags quirks on the way; other headers cost a name scan and one
-    /// memchr for the line end. Mirrors [`RawHeaders`] (used by the rescans) line for line.
-    /// Returns whether a Content-Length header was seen.
+    /// the engine reads and flags quirks on the way; other headers cost one memchr for the line
+    /// end and a short scan for the colon. Mirrors [`RawHeaders`] (used by the rescans) line
+    /// for line. Returns whether a Content-Length header was seen.
     #[inline]
     fn scan_headers(&mut self) -> Result<bool, SipError> {
         let buf = self.buf;
@@ -416,56 +428,58 @@ impl<'a> SipMessage<'a> {
         let mut lf_only = false;
         let mut saw_content_length = false;
         let mut count: usize = 0;
+        // Slotted header values live in memory (an array indexed by `Known`) rather than in
+        // the message's fields: that keeps the loop free of register shuffling.
+        let mut slots = [Span::default(); 6];
+        let mut seen: u32 = 0;
+        let mut quirks = self.quirks;
         let scan = LineScan::new();
         loop {
             let start = pos;
-            match buf.get(start..) {
-                None | Some([]) => {
-                    self.quirks.insert(Quirks::NO_EMPTY_LINE);
+            let rest = buf.get(start..).unwrap_or_default();
+            match rest {
+                [] => {
+                    quirks.insert(Quirks::NO_EMPTY_LINE);
                     break;
                 }
-                Some([b'\r', b'\n', ..]) => {
+                [b'\r', b'\n', ..] => {
                     self.headers_end = start;
                     self.body_start = start + 2;
                     break;
                 }
-                Some([b'\n', ..]) => {
+                [b'\n', ..] => {
                     lf_only = true;
                     self.headers_end = start;
                     self.body_start = start + 1;
                     break;
                 }
-                Some(_) => {}
+                _ => {}
             }
-            // One scan to the colon or the line end, then on to the line end.
-            let rest = buf.get(start..).unwrap_or_default();
-            let (colon, nl) = match scan.colon_or_nl(rest) {
-                Some(k) if rest.get(k) == Some(&b':') => {
-                    let c = start + k;
-                    let v = buf.get(c + 1..).unwrap_or_default();
-                    (Some(c), scan.nl(v).map_or(len, |j| c + 1 + j))
-                }
-                Some(k) => (None, start + k),
-                None => (None, len),
-            };
+            let nl = scan.nl(rest).map_or(len, |k| start + k);
+            // Header names are short: a plain scan of the line finds the colon.
+            let colon = rest
+                .get(..nl - start)
+                .unwrap_or_default()
+                .iter()
+                .position(|&c| c == b':')
+                .map(|k| start + k);
             let content_end = line_content_end(buf, nl, &mut lf_only);
             // Folded continuation lines start with SP or HTAB (RFC 3261 §7.3.1).
             let mut value_end = content_end;
             let mut next = nl + 1;
-            let mut folded = false;
-            while matches!(buf.get(next), Some(b' ' | b'\t')) {
-                let nl2 =
-                    memchr(b'\n', buf.get(next..).unwrap_or_default()).map_or(len, |k| next + k);
-                value_end = line_content_end(buf, nl2, &mut lf_only);
-                folded = true;
-                next = nl2 + 1;
+            if matches!(buf.get(next), Some(b' ' | b'\t')) {
+                quirks.insert(Quirks::FOLDED_LINE);
+                while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                    let nl2 = scan
+                        .nl(buf.get(next..).unwrap_or_default())
+                        .map_or(len, |k| next + k);
+                    value_end = line_content_end(buf, nl2, &mut lf_only);
+                    next = nl2 + 1;
+                }
             }
             pos = next;
-            if folded {
-                self.quirks.insert(Quirks::FOLDED_LINE);
-            }
             let Some(colon) = colon else {
-                self.quirks.insert(Quirks::HEADER_WITHOUT_COLON);
+                quirks.insert(Quirks::HEADER_WITHOUT_COLON);
                 if content_end > MAX_HEADER_SECTION {
                     return Err(SipError::HeadersTooLarge {
                         offset: content_end,
@@ -476,7 +490,7 @@ impl<'a> SipMessage<'a> {
             };
             let (n0, n1) = trim_range(buf, start, colon);
             if n1 < colon {
-                self.quirks.insert(Quirks::SPACE_BEFORE_COLON);
+                quirks.insert(Quirks::SPACE_BEFORE_COLON);
             }
             if n1 > MAX_HEADER_SECTION {
                 return Err(SipError::HeadersTooLarge {
@@ -487,28 +501,11 @@ impl<'a> SipMessage<'a> {
             let (v0, v1) = trim_range(buf, colon + 1, value_end);
             let span = Span::new((v0, v1))?;
             count += 1;
-            let name = buf.get(n0..n1).unwrap_or_default();
-            let set = |slot: &mut Option<Span>, quirks: &mut Quirks, dup: Quirks| {
-                if slot.is_some() {
-                    quirks.insert(dup);
-                } else {
-                    *slot = Some(span);
-                }
-            };
-            match classify(name) {
+            match classify(buf.get(n0..n1).unwrap_or_default()) {
                 Known::Other => {}
-                Known::CallId => set(
-                    &mut self.call_id,
-                    &mut self.quirks,
-                    Quirks::DUPLICATE_CALL_ID,
-                ),
-                Known::From => set(&mut self.from, &mut self.quirks, Quirks::DUPLICATE_FROM_TO),
-                Known::To => set(&mut self.to, &mut self.quirks, Quirks::DUPLICATE_FROM_TO),
-                Known::CSeq => set(&mut self.cseq, &mut self.quirks, Quirks::DUPLICATE_CSEQ),
-                Known::ContentType => set(&mut self.content_type, &mut self.quirks, Quirks::NONE),
-                Known::Contact => set(&mut self.contact, &mut self.quirks, Quirks::NONE),
                 Known::Via => {
-                    if self.via.is_none() {
+                    if seen & (1 << Known::Via as u32) == 0 {
+                        seen |= 1 << Known::Via as u32;
                         self.via = Some(span);
                     }
                     let value = buf.get(v0..v1).unwrap_or_default();
@@ -523,24 +520,47 @@ impl<'a> SipMessage<'a> {
                 }
                 Known::ContentLength => {
                     if saw_content_length {
-                        self.quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
+                        quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
                     } else {
                         saw_content_length = true;
                         self.content_length =
                             parse_u32(buf.get(v0..v1).unwrap_or_default()).map(|n| n as usize);
                         if self.content_length.is_none() {
-                            self.quirks.insert(Quirks::BAD_CONTENT_LENGTH);
+                            quirks.insert(Quirks::BAD_CONTENT_LENGTH);
                         }
+                    }
+                }
+                k => {
+                    let i = k as usize;
+                    let bit = 1u32 << i;
+                    if seen & bit != 0 {
+                        quirks.insert(DUPLICATE.get(i).copied().unwrap_or(Quirks::NONE));
+                    } else if let Some(slot) = slots.get_mut(i) {
+                        seen |= bit;
+                        *slot = span;
                     }
                 }
             }
         }
+        let slot = |k: Known| {
+            let i = k as u32;
+            (seen & (1 << i) != 0)
+                .then(|| slots.get(i as usize).copied())
+                .flatten()
+        };
+        self.call_id = slot(Known::CallId);
+        self.from = slot(Known::From);
+        self.to = slot(Known::To);
+        self.cseq = slot(Known::CSeq);
+        self.content_type = slot(Known::ContentType);
+        self.contact = slot(Known::Contact);
         if lf_only {
-            self.quirks.insert(Quirks::LF_ONLY);
+            quirks.insert(Quirks::LF_ONLY);
         }
         if count > INDEX_CAP {
-            self.quirks.insert(Quirks::HEADER_INDEX_FULL);
+            quirks.insert(Quirks::HEADER_INDEX_FULL);
         }
+        self.quirks = quirks;
         self.header_count = u16::try_from(count).unwrap_or(u16::MAX);
         Ok(saw_content_length)
     }

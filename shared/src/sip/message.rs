@@ -174,7 +174,7 @@ fn is_version(v: &[u8]) -> bool {
     if !sip.eq_ignore_ascii_case(b"SIP/") {
         return false;
     }
-    let Some(dot) = memchr(b'.', num) else {
+    let Some(dot) = num.iter().position(|&c| c == b'.') else {
         return false;
     };
     let (major, minor) = (
@@ -192,7 +192,8 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
         b -= 1;
     }
     let line = buf.get(a..b).unwrap_or_default();
-    let sp = memchr(b' ', line);
+    // The fields are short: plain scans beat memchr calls here.
+    let sp = line.iter().position(|&c| c == b' ');
     let first = line.get(..sp.unwrap_or(line.len())).unwrap_or_default();
     if first.len() >= 4
         && first
@@ -238,7 +239,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     if first.is_empty() || !first.iter().all(|&c| is_token(c)) {
         return Err(SipError::NoStartLine { offset: a });
     }
-    let last_sp = memchr::memrchr(b' ', line).unwrap_or(sp);
+    let last_sp = line.iter().rposition(|&c| c == b' ').unwrap_or(sp);
     let version = line.get(last_sp + 1..).unwrap_or_default();
     if !version
         .get(..4)
@@ -268,7 +269,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
 
 /// End of the line starting at `a`: (index of `\n` or input length, end of content without CR).
 fn line_end(buf: &[u8], a: usize) -> (usize, usize) {
-    match memchr(b'\n', buf.get(a..).unwrap_or_default()) {
+    match LineScan::new().nl(buf.get(a..).unwrap_or_default()) {
         Some(i) => {
             let nl = a + i;
             let cr = nl > a && buf.get(nl - 1) == Some(&b'\r');
@@ -492,16 +493,25 @@ impl<'a> SipMessage<'a> {
             if n1 < colon {
                 quirks.insert(Quirks::SPACE_BEFORE_COLON);
             }
-            if n1 > MAX_HEADER_SECTION {
-                return Err(SipError::HeadersTooLarge {
-                    offset: n1,
-                    limit: MAX_HEADER_SECTION,
-                });
+            count += 1;
+            let kind = classify(buf.get(n0..n1).unwrap_or_default());
+            if value_end > MAX_HEADER_SECTION {
+                // Ranges are stored as u16 (checked exactly here, on the rare long input).
+                if n1 > MAX_HEADER_SECTION {
+                    return Err(SipError::HeadersTooLarge {
+                        offset: n1,
+                        limit: MAX_HEADER_SECTION,
+                    });
+                }
+                Span::new(trim_range(buf, colon + 1, value_end))?;
+            }
+            // Headers the engine does not index cost nothing more.
+            if kind == Known::Other {
+                continue;
             }
             let (v0, v1) = trim_range(buf, colon + 1, value_end);
             let span = Span::new((v0, v1))?;
-            count += 1;
-            match classify(buf.get(n0..n1).unwrap_or_default()) {
+            match kind {
                 Known::Other => {}
                 Known::Via => {
                     if seen & (1 << Known::Via as u32) == 0 {

@@ -214,6 +214,16 @@ impl LineScan {
     }
 }
 
+/// `s` equals `lit` ignoring ASCII case, where `lit` is lowercase: cheaper than
+/// `eq_ignore_ascii_case`, which lowercases both sides of every byte.
+#[inline(always)]
+pub(crate) fn eq_lower(s: &[u8], lit: &[u8]) -> bool {
+    s.len() == lit.len()
+        && s.iter()
+            .zip(lit)
+            .all(|(&a, &b)| a == b || (b.is_ascii_lowercase() && a | 0x20 == b))
+}
+
 /// Shrinks `[a, b)` to exclude surrounding whitespace (SP, HTAB, CR, LF).
 #[inline]
 pub(crate) fn trim_range(buf: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {
@@ -389,7 +399,8 @@ impl<'a> Iterator for Params<'a> {
             if item.is_empty() {
                 continue;
             }
-            return Some(match memchr(b'=', item) {
+            // Parameter names are short: a plain scan beats a memchr call.
+            return Some(match item.iter().position(|&c| c == b'=') {
                 Some(eq) => (
                     item.get(..eq).unwrap_or_default().trim_ascii(),
                     Some(item.get(eq + 1..).unwrap_or_default().trim_ascii()),

@@ -4,7 +4,9 @@
 use memchr::memchr;
 
 use super::error::{Quirks, SipError};
-use super::header::{CommaSplit, LineScan, RawHeaders, is_single_valued, name_eq, trim_range};
+use super::header::{
+    CommaSplit, LineScan, RawHeaders, eq_lower, is_single_valued, name_eq, trim_range,
+};
 use super::name_addr::{CSeq, Method, NameAddr, Reason, Via, parse_u32};
 
 /// Header lines past this count are flagged with [`Quirks::HEADER_INDEX_FULL`] (the message
@@ -118,16 +120,6 @@ const DUPLICATE: [Quirks; 6] = [
     Quirks::NONE,
 ];
 
-/// `name` equals `lit` ignoring ASCII case; `lit` is lowercase letters and `-`.
-#[inline(always)]
-fn is_name(name: &[u8], lit: &[u8]) -> bool {
-    name.len() == lit.len()
-        && name
-            .iter()
-            .zip(lit)
-            .all(|(&a, &b)| a == b || (b.is_ascii_lowercase() && a | 0x20 == b))
-}
-
 /// Classifies a header name by length and first letter before comparing any bytes: most lines
 /// of a message are headers the engine does not index and are rejected here in a few
 /// instructions.
@@ -149,14 +141,14 @@ fn classify(name: &[u8]) -> Known {
             b'm' => Known::Contact,
             _ => Known::Other,
         },
-        (2, b't') if is_name(name, b"to") => Known::To,
-        (3, b'v') if is_name(name, b"via") => Known::Via,
-        (4, b'f') if is_name(name, b"from") => Known::From,
-        (4, b'c') if is_name(name, b"cseq") => Known::CSeq,
-        (7, b'c') if is_name(name, b"call-id") => Known::CallId,
-        (7, b'c') if is_name(name, b"contact") => Known::Contact,
-        (12, b'c') if is_name(name, b"content-type") => Known::ContentType,
-        (14, b'c') if is_name(name, b"content-length") => Known::ContentLength,
+        (2, b't') if eq_lower(name, b"to") => Known::To,
+        (3, b'v') if eq_lower(name, b"via") => Known::Via,
+        (4, b'f') if eq_lower(name, b"from") => Known::From,
+        (4, b'c') if eq_lower(name, b"cseq") => Known::CSeq,
+        (7, b'c') if eq_lower(name, b"call-id") => Known::CallId,
+        (7, b'c') if eq_lower(name, b"contact") => Known::Contact,
+        (12, b'c') if eq_lower(name, b"content-type") => Known::ContentType,
+        (14, b'c') if eq_lower(name, b"content-length") => Known::ContentLength,
         _ => Known::Other,
     }
 }

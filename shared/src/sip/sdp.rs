@@ -6,7 +6,7 @@ use core::net::IpAddr;
 
 use memchr::{memchr, memmem};
 
-use super::header::{LineScan, Params, RawHeaders, SectionEnd, unquote};
+use super::header::{LineScan, Params, RawHeaders, SectionEnd, eq_lower, unquote};
 use super::name_addr::parse_u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -595,7 +595,7 @@ fn mime_essence(ct: &[u8]) -> &[u8] {
 /// `application/sdp` part of a `multipart/*` body (RFC 2046 §5.1).
 pub fn find_sdp<'a>(content_type: &[u8], body: &'a [u8]) -> Option<&'a [u8]> {
     let essence = mime_essence(content_type);
-    if essence.eq_ignore_ascii_case(b"application/sdp") {
+    if eq_lower(essence, b"application/sdp") {
         return Some(body);
     }
     if !essence

@@ -25,7 +25,12 @@ impl<'a> NameAddr<'a> {
             return None;
         }
         // An unbalanced quote (RFC 4475 quotbal) hides the '<': fall back to the first one.
-        let lt = find_unquoted(value, b'<', false).or_else(|| memchr(b'<', value));
+        // Most values have no display name and start with '<'.
+        let lt = if value.first() == Some(&b'<') {
+            Some(0)
+        } else {
+            find_unquoted(value, b'<', false).or_else(|| memchr(b'<', value))
+        };
         let (display, uri, params) = match lt {
             Some(lt) => {
                 let after = value.get(lt + 1..)?;

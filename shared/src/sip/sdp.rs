@@ -454,7 +454,7 @@ impl<'a> Media<'a> {
         let mut rest = v;
         let mut token = || {
             let r = rest.trim_ascii_start();
-            let end = memchr(b' ', r).unwrap_or(r.len());
+            let end = r.iter().position(|&c| c == b' ').unwrap_or(r.len());
             let (t, after) = r.split_at_checked(end).unwrap_or((r, &[]));
             rest = after;
             t

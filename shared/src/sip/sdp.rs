@@ -490,7 +490,8 @@ impl<'a> Media<'a> {
     fn apply_attribute(&mut self, v: &'a [u8]) {
         // Most attributes are rtpmap/fmtp lines we read lazily: reject them cheaply.
         match v.first() {
-            Some(b's' | b'r' | b'i' | b'p' | b'm') if !v.starts_with(b"rtpmap") => {}
+            // No attribute read here starts with "rtpm": a 4-byte compare skips rtpmap.
+            Some(b's' | b'r' | b'i' | b'p' | b'm') if v.first_chunk::<4>() != Some(b"rtpm") => {}
             _ => return,
         }
         if let Some(d) = Direction::from_attribute(v) {

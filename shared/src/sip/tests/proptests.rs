@@ -149,6 +149,16 @@ proptest! {
 }
 
 proptest! {
+    /// The SWAR colon finder of the header pass agrees with a plain scan (colons and
+    /// high bytes at any position, any length around the word boundaries).
+    #[test]
+    fn find_colon_is_exact(v in proptest::collection::vec(prop_oneof![Just(b':'), Just(0x3bu8), Just(0xbau8), Just(0u8), any::<u8>()], 0..40)) {
+        prop_assert_eq!(
+            crate::sip::message::find_colon(&v),
+            v.iter().position(|&c| c == b':')
+        );
+    }
+
     /// The memchr fast path of `find_unquoted` agrees with the byte-by-byte state machine.
     #[test]
     fn find_unquoted_fast_path_is_exact(s in "[a,;\"<>\\\\ ]{0,40}", angles in any::<bool>()) {

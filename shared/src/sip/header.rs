@@ -392,7 +392,13 @@ impl<'a> Params<'a> {
 impl<'a> Iterator for Params<'a> {
     type Item = (&'a [u8], Option<&'a [u8]>);
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.rest.is_empty() {
+        loop {
+            // Leading separators give empty items: skip them without a search.
+            let skip = self.rest.iter().take_while(|&&c| c == b';').count();
+            self.rest = self.rest.get(skip..).unwrap_or_default();
+            if self.rest.is_empty() {
+                return None;
+            }
             let end = find_unquoted(self.rest, b';', false).unwrap_or(self.rest.len());
             let item = self.rest.get(..end).unwrap_or_default().trim_ascii();
             self.rest = self.rest.get(end + 1..).unwrap_or_default();
@@ -408,7 +414,6 @@ impl<'a> Iterator for Params<'a> {
                 None => (item, None),
             });
         }
-        None
     }
 }
 

@@ -1,5 +1,5 @@
 //! Header-level building blocks: the raw header-line scanner (shared by the parser, the
-//! framing code and the rescans past the inline index), compact forms, comma splitting and
+//! framing code and the generic header lookups), compact forms, comma splitting and
 //! unfolding. Everything borrows the input; nothing allocates.
 use memchr::memchr;
 

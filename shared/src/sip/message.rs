@@ -1,6 +1,9 @@
-//! The zero-copy SIP message view: one memchr pass over the header section records byte ranges
-//! of the start line, of the headers the monitor needs, and of up to [`INDEX_CAP`] headers for
-//! generic lookups. No heap allocation.
+//! The zero-copy SIP message view: one pass over the header section (one memchr per line for
+//! its end, a word-at-a-time scan for the colon) records the byte ranges of the start line and of
+//! the headers the monitor reads (Call-ID, From, To, CSeq, top Via, Content-Type, Contact,
+//! Content-Length); headers are classified by name length and first letter before any byte
+//! compare, and the others cost nothing more. Generic lookups ([`SipMessage::header`],
+//! [`SipMessage::all_headers`]) rescan the header bytes. No heap allocation.
 use memchr::memchr;
 
 use super::error::{Quirks, SipError};

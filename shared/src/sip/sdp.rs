@@ -592,9 +592,32 @@ fn mime_essence(ct: &[u8]) -> &[u8] {
     ct.get(..end).unwrap_or_default().trim_ascii()
 }
 
+/// `application/sdp` exactly (ASCII case-insensitive), as two word compares: the common
+/// Content-Type, checked before the general parse of the media type. OR-ing 0x20 into letter
+/// positions only (not into the `/`) makes the compare exact.
+fn is_application_sdp(ct: &[u8]) -> bool {
+    const CASE_A: u64 = 0x2020_2020_2020_2020;
+    const CASE_B: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0, 0x20, 0x20, 0x20]);
+    let word = |r: core::ops::Range<usize>| {
+        ct.get(r)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    match (ct.len(), word(0..8), word(7..15)) {
+        (15, Some(a), Some(b)) => {
+            a | CASE_A == u64::from_le_bytes(*b"applicat")
+                && b | CASE_B == u64::from_le_bytes(*b"tion/sdp")
+        }
+        _ => false,
+    }
+}
+
 /// The SDP in a SIP body: the body itself for `application/sdp`, or the first
 /// `application/sdp` part of a `multipart/*` body (RFC 2046 §5.1).
 pub fn find_sdp<'a>(content_type: &[u8], body: &'a [u8]) -> Option<&'a [u8]> {
+    if is_application_sdp(content_type) {
+        return Some(body);
+    }
     let essence = mime_essence(content_type);
     if eq_lower(essence, b"application/sdp") {
         return Some(body);

@@ -264,7 +264,13 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
 
 /// End of the line starting at `a`: (index of `\n` or input length, end of content without CR).
 fn line_end(buf: &[u8], a: usize) -> (usize, usize) {
-    match LineScan::new().nl(buf.get(a..).unwrap_or_default()) {
+    line_end_with(buf, a, &LineScan::new())
+}
+
+/// [`line_end`] with the caller's finder.
+#[inline]
+fn line_end_with(buf: &[u8], a: usize, scan: &LineScan) -> (usize, usize) {
+    match scan.nl(buf.get(a..).unwrap_or_default()) {
         Some(i) => {
             let nl = a + i;
             let cr = nl > a && buf.get(nl - 1) == Some(&b'\r');
@@ -377,7 +383,8 @@ impl<'a> SipMessage<'a> {
 
     #[inline]
     fn parse_at(buf: &'a [u8], a: usize) -> Result<Self, SipError> {
-        let (nl, b) = line_end(buf, a);
+        let scan = LineScan::new();
+        let (nl, b) = line_end_with(buf, a, &scan);
         let (line, unusual) = parse_start_line(buf, a, b)?;
         let mut quirks = Quirks::NONE;
         if unusual {
@@ -406,7 +413,7 @@ impl<'a> SipMessage<'a> {
             header_count: 0,
             quirks,
         };
-        let saw_content_length = m.scan_headers()?;
+        let saw_content_length = m.scan_headers(&scan)?;
         let avail = buf.len() - m.body_start;
         m.body_end = match m.content_length {
             Some(n) if n <= avail => {
@@ -442,7 +449,7 @@ impl<'a> SipMessage<'a> {
     /// end and a short scan for the colon. Mirrors [`RawHeaders`] (used by the rescans) line
     /// for line. Returns whether a Content-Length header was seen.
     #[inline]
-    fn scan_headers(&mut self) -> Result<bool, SipError> {
+    fn scan_headers(&mut self, scan: &LineScan) -> Result<bool, SipError> {
         let buf = self.buf;
         let len = buf.len();
         let mut pos = self.headers_start;
@@ -454,7 +461,6 @@ impl<'a> SipMessage<'a> {
         let mut slots = [Span::default(); 6];
         let mut seen: u32 = 0;
         let mut quirks = self.quirks;
-        let scan = LineScan::new();
         loop {
             let start = pos;
             let rest = buf.get(start..).unwrap_or_default();

@@ -259,11 +259,10 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(buf: &'a [u8], pos: usize) -> Self {
-        Self {
-            buf,
-            pos,
-            scan: LineScan::new(),
-        }
+        Self::with_scan(buf, pos, LineScan::new())
+    }
+    fn with_scan(buf: &'a [u8], pos: usize, scan: LineScan) -> Self {
+        Self { buf, pos, scan }
     }
 }
 
@@ -297,6 +296,7 @@ pub struct Sdp<'a> {
     direction: Option<Direction>,
     /// Offset of the first `m=` line (or the length).
     media_start: usize,
+    scan: LineScan,
 }
 
 impl<'a> Sdp<'a> {
@@ -305,7 +305,8 @@ impl<'a> Sdp<'a> {
         if lead >= buf.len() {
             return Err(SdpError::Empty);
         }
-        let mut lines = Lines::new(buf, lead);
+        let scan = LineScan::new();
+        let mut lines = Lines::with_scan(buf, lead, scan);
         match lines.next() {
             Some((_, b'v', _)) => {}
             _ => return Err(SdpError::NoVersion { offset: lead }),
@@ -315,6 +316,7 @@ impl<'a> Sdp<'a> {
             connection: None,
             direction: None,
             media_start: buf.len(),
+            scan,
         };
         for (off, t, v) in lines {
             match t {
@@ -369,6 +371,7 @@ impl<'a> Sdp<'a> {
             pos: self.media_start,
             connection: self.connection,
             direction: self.direction,
+            scan: self.scan,
         }
     }
 }
@@ -388,12 +391,13 @@ pub struct MediaIter<'a> {
     pos: usize,
     connection: Option<Connection<'a>>,
     direction: Option<Direction>,
+    scan: LineScan,
 }
 
 impl<'a> Iterator for MediaIter<'a> {
     type Item = Media<'a>;
     fn next(&mut self) -> Option<Media<'a>> {
-        let mut lines = Lines::new(self.buf, self.pos);
+        let mut lines = Lines::with_scan(self.buf, self.pos, self.scan);
         let (_, t, mline) = lines.next()?;
         if t != b'm' {
             self.pos = self.buf.len();

@@ -509,7 +509,7 @@ impl<'a> Media<'a> {
             b"ptime" => self.ptime = parse_u32(value),
             b"maxptime" => self.maxptime = parse_u32(value),
             b"rtcp" => {
-                let mut t = value.split(|&c| c == b' ').filter(|t| !t.is_empty());
+                let mut t = Tokens(value);
                 if let Some(port) = t
                     .next()
                     .and_then(parse_u32)

@@ -196,7 +196,8 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
             .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
     {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-        if !is_version(first) {
+        let common = first == b"SIP/2.0";
+        if !common && !is_version(first) {
             return Err(SipError::BadVersion { offset: a });
         }
         let version = (a, a + first.len());
@@ -217,7 +218,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
             _ => return Err(SipError::BadStatusCode { offset: rest_at }),
         }
         let reason = trim_range(buf, (rest_at + 3).min(b), b);
-        let unusual = !first.eq_ignore_ascii_case(b"SIP/2.0");
+        let unusual = !common && !first.eq_ignore_ascii_case(b"SIP/2.0");
         return Ok((
             Line::Response {
                 code,
@@ -236,13 +237,16 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     }
     let last_sp = line.iter().rposition(|&c| c == b' ').unwrap_or(sp);
     let version = line.get(last_sp + 1..).unwrap_or_default();
-    if !version
-        .get(..4)
-        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    // "SIP/2.0" as written by nearly everyone passes both checks below.
+    let common = version == b"SIP/2.0";
+    if !common
+        && !version
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
     {
         return Err(SipError::NoStartLine { offset: a });
     }
-    if !is_version(version) {
+    if !common && !is_version(version) {
         return Err(SipError::BadVersion {
             offset: a + last_sp + 1,
         });
@@ -251,7 +255,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     if last_sp <= sp || uri.0 >= uri.1 {
         return Err(SipError::BadRequestLine { offset: a + sp });
     }
-    let unusual = !version.eq_ignore_ascii_case(b"SIP/2.0");
+    let unusual = !common && !version.eq_ignore_ascii_case(b"SIP/2.0");
     Ok((
         Line::Request {
             method: Span::new((a, a + sp))?,

@@ -131,8 +131,8 @@ fn classify(name: &[u8]) -> Known {
     let Some(&first) = name.first() else {
         return Known::Other;
     };
-    // `| 0x20` maps only 'A'-'Z' onto 'a'-'z' among the letters tested below; `is_name` then
-    // compares exactly.
+    // `| 0x20` maps only 'A'-'Z' onto 'a'-'z' among the letters tested below; the guards then
+    // compare exactly, the usual spelling first (a word compare).
     match (name.len(), first | 0x20) {
         (1, _) => match first.to_ascii_lowercase() {
             b'i' => Known::CallId,
@@ -144,14 +144,18 @@ fn classify(name: &[u8]) -> Known {
             b'm' => Known::Contact,
             _ => Known::Other,
         },
-        (2, b't') if eq_lower(name, b"to") => Known::To,
-        (3, b'v') if eq_lower(name, b"via") => Known::Via,
-        (4, b'f') if eq_lower(name, b"from") => Known::From,
-        (4, b'c') if eq_lower(name, b"cseq") => Known::CSeq,
-        (7, b'c') if eq_lower(name, b"call-id") => Known::CallId,
-        (7, b'c') if eq_lower(name, b"contact") => Known::Contact,
-        (12, b'c') if eq_lower(name, b"content-type") => Known::ContentType,
-        (14, b'c') if eq_lower(name, b"content-length") => Known::ContentLength,
+        (2, b't') if name == b"To" || eq_lower(name, b"to") => Known::To,
+        (3, b'v') if name == b"Via" || eq_lower(name, b"via") => Known::Via,
+        (4, b'f') if name == b"From" || eq_lower(name, b"from") => Known::From,
+        (4, b'c') if name == b"CSeq" || eq_lower(name, b"cseq") => Known::CSeq,
+        (7, b'c') if name == b"Call-ID" || eq_lower(name, b"call-id") => Known::CallId,
+        (7, b'c') if name == b"Contact" || eq_lower(name, b"contact") => Known::Contact,
+        (12, b'c') if name == b"Content-Type" || eq_lower(name, b"content-type") => {
+            Known::ContentType
+        }
+        (14, b'c') if name == b"Content-Length" || eq_lower(name, b"content-length") => {
+            Known::ContentLength
+        }
         _ => Known::Other,
     }
 }

@@ -384,7 +384,7 @@ impl<'a> Params<'a> {
     /// Value of the first parameter named `name` (case-insensitive); `Some(b"")` for a flag.
     pub fn get(self, name: &[u8]) -> Option<&'a [u8]> {
         self.into_iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _)| *n == name || n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.unwrap_or_default())
     }
 }

@@ -328,6 +328,17 @@ fn line_content_end(buf: &[u8], nl: usize, lf_only: &mut bool) -> usize {
     }
 }
 
+/// The first element of a comma-separated header value, as [`CommaSplit`] gives it; a value
+/// without any comma (the usual top Via or Contact) is the element itself.
+#[inline]
+fn first_element(line: &[u8]) -> Option<&[u8]> {
+    if memchr(b',', line).is_none() {
+        let v = line.trim_ascii();
+        return (!v.is_empty()).then_some(v);
+    }
+    CommaSplit::new(line).next()
+}
+
 /// Number of leading CR/LF bytes (RFC 3261 §7.5 keep-alives).
 pub(crate) fn leading_crlf(buf: &[u8]) -> usize {
     buf.iter()
@@ -712,8 +723,7 @@ impl<'a> SipMessage<'a> {
 
     /// The top Via value.
     pub fn via(&self) -> Option<Via<'a>> {
-        let line = self.via?.get(self.buf);
-        CommaSplit::new(line).next().and_then(Via::parse)
+        first_element(self.via?.get(self.buf)).and_then(Via::parse)
     }
 
     /// The branch parameter of the top Via.
@@ -733,8 +743,7 @@ impl<'a> SipMessage<'a> {
 
     /// The first Contact value (`*` gives a NameAddr whose uri is `*`).
     pub fn contact(&self) -> Option<NameAddr<'a>> {
-        let line = self.contact?.get(self.buf);
-        CommaSplit::new(line).next().and_then(NameAddr::parse)
+        first_element(self.contact?.get(self.buf)).and_then(NameAddr::parse)
     }
 
     /// Content-Type (or `c`) value, parameters included.

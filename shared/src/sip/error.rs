@@ -63,7 +63,8 @@ quirks! {
     DUPLICATE_CONTENT_LENGTH = 12, "duplicate_content_length";
     /// The input ended before the empty line that closes the headers.
     NO_EMPTY_LINE = 13, "no_empty_line";
-    /// More headers than the inline index holds; lookups of the rest rescan the bytes.
+    /// More than [`super::message::INDEX_CAP`] header lines (kept for compatibility: the
+    /// message keeps no per-line index and generic lookups always rescan the bytes).
     HEADER_INDEX_FULL = 14, "header_index_full";
     /// The SIP version is well-formed but not 2.0.
     UNUSUAL_VERSION = 15, "unusual_version";

@@ -1,5 +1,5 @@
 //! Header-level building blocks: the raw header-line scanner (shared by the parser, the
-//! framing code and the rescans past the inline index), compact forms, comma splitting and
+//! framing code and the generic header lookups), compact forms, comma splitting and
 //! unfolding. Everything borrows the input; nothing allocates.
 use memchr::memchr;
 
@@ -182,6 +182,48 @@ impl Iterator for RawHeaders<'_> {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+use memchr::arch::x86_64::avx2::memchr as avx2;
+
+/// Byte finders for the per-line scans of the header and SDP passes. memchr's AVX2 routines
+/// are called directly: the generic `memchr` re-dispatches on the CPU at every call, which
+/// costs as much as the search itself on lines of a few dozen bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineScan {
+    #[cfg(target_arch = "x86_64")]
+    nl: Option<avx2::One>,
+}
+
+impl LineScan {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Self {
+            #[cfg(target_arch = "x86_64")]
+            nl: avx2::One::new(b'\n'),
+        }
+    }
+
+    /// Index of the first `\n`.
+    #[inline]
+    pub(crate) fn nl(&self, hay: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(f) = &self.nl {
+            return f.find(hay);
+        }
+        memchr(b'\n', hay)
+    }
+}
+
+/// `s` equals `lit` ignoring ASCII case, where `lit` is lowercase: cheaper than
+/// `eq_ignore_ascii_case`, which lowercases both sides of every byte.
+#[inline(always)]
+pub(crate) fn eq_lower(s: &[u8], lit: &[u8]) -> bool {
+    s.len() == lit.len()
+        && s.iter()
+            .zip(lit)
+            .all(|(&a, &b)| a == b || (b.is_ascii_lowercase() && a | 0x20 == b))
+}
+
 /// Shrinks `[a, b)` to exclude surrounding whitespace (SP, HTAB, CR, LF).
 #[inline]
 pub(crate) fn trim_range(buf: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {
@@ -342,7 +384,7 @@ impl<'a> Params<'a> {
     /// Value of the first parameter named `name` (case-insensitive); `Some(b"")` for a flag.
     pub fn get(self, name: &[u8]) -> Option<&'a [u8]> {
         self.into_iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _)| *n == name || n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.unwrap_or_default())
     }
 }
@@ -350,14 +392,21 @@ impl<'a> Params<'a> {
 impl<'a> Iterator for Params<'a> {
     type Item = (&'a [u8], Option<&'a [u8]>);
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.rest.is_empty() {
+        loop {
+            // Leading separators give empty items: skip them without a search.
+            let skip = self.rest.iter().take_while(|&&c| c == b';').count();
+            self.rest = self.rest.get(skip..).unwrap_or_default();
+            if self.rest.is_empty() {
+                return None;
+            }
             let end = find_unquoted(self.rest, b';', false).unwrap_or(self.rest.len());
             let item = self.rest.get(..end).unwrap_or_default().trim_ascii();
             self.rest = self.rest.get(end + 1..).unwrap_or_default();
             if item.is_empty() {
                 continue;
             }
-            return Some(match memchr(b'=', item) {
+            // Parameter names are short: a plain scan beats a memchr call.
+            return Some(match item.iter().position(|&c| c == b'=') {
                 Some(eq) => (
                     item.get(..eq).unwrap_or_default().trim_ascii(),
                     Some(item.get(eq + 1..).unwrap_or_default().trim_ascii()),
@@ -365,7 +414,6 @@ impl<'a> Iterator for Params<'a> {
                 None => (item, None),
             });
         }
-        None
     }
 }
 

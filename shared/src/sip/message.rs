@@ -1,13 +1,19 @@
-//! The zero-copy SIP message view: one memchr pass over the header section records byte ranges
-//! of the start line, of the headers the monitor needs, and of up to [`INDEX_CAP`] headers for
-//! generic lookups. No heap allocation.
+//! The zero-copy SIP message view: one pass over the header section (one memchr per line for
+//! its end, a word-at-a-time scan for the colon) records the byte ranges of the start line and of
+//! the headers the monitor reads (Call-ID, From, To, CSeq, top Via, Content-Type, Contact,
+//! Content-Length); headers are classified by name length and first letter before any byte
+//! compare, and the others cost nothing more. Generic lookups ([`SipMessage::header`],
+//! [`SipMessage::all_headers`]) rescan the header bytes. No heap allocation.
 use memchr::memchr;
 
 use super::error::{Quirks, SipError};
-use super::header::{CommaSplit, RawHeaders, SectionEnd, is_single_valued, name_eq, trim_range};
+use super::header::{
+    CommaSplit, LineScan, RawHeaders, eq_lower, is_single_valued, name_eq, trim_range,
+};
 use super::name_addr::{CSeq, Method, NameAddr, Reason, Via, parse_u32};
 
-/// How many header lines the inline index holds; lookups past it rescan the header bytes.
+/// Header lines past this count are flagged with [`Quirks::HEADER_INDEX_FULL`] (the message
+/// view keeps no per-line index: generic lookups rescan the header bytes).
 pub const INDEX_CAP: usize = 64;
 /// Header ranges are stored as u16: the header section must end within this many bytes of the
 /// start of the input.
@@ -36,12 +42,6 @@ impl Span {
         buf.get(usize::from(self.start)..usize::from(self.end))
             .unwrap_or_default()
     }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Entry {
-    name: Span,
-    value: Span,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,46 +93,69 @@ pub struct SipMessage<'a> {
     content_length: Option<usize>,
     content_type: Option<Span>,
     contact: Option<Span>,
-    index_len: u8,
-    index: [Entry; INDEX_CAP],
+    /// Header lines with a colon (the rest are skipped and flagged).
+    header_count: u16,
     quirks: Quirks,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Known {
+    // The first six index `Slots`.
     CallId,
     From,
     To,
     CSeq,
-    Via,
-    ContentLength,
     ContentType,
     Contact,
+    Via,
+    ContentLength,
     Other,
 }
 
+/// The quirk a second occurrence of a slotted header raises, by `Known` discriminant.
+const DUPLICATE: [Quirks; 6] = [
+    Quirks::DUPLICATE_CALL_ID,
+    Quirks::DUPLICATE_FROM_TO,
+    Quirks::DUPLICATE_FROM_TO,
+    Quirks::DUPLICATE_CSEQ,
+    Quirks::NONE,
+    Quirks::NONE,
+];
+
+/// Classifies a header name by length and first letter before comparing any bytes: most lines
+/// of a message are headers the engine does not index and are rejected here in a few
+/// instructions.
 #[inline]
 fn classify(name: &[u8]) -> Known {
-    let is = |s: &[u8]| name.eq_ignore_ascii_case(s);
-    match name.len() {
-        1 => match name.first().map(u8::to_ascii_lowercase) {
-            Some(b'i') => Known::CallId,
-            Some(b'f') => Known::From,
-            Some(b't') => Known::To,
-            Some(b'v') => Known::Via,
-            Some(b'l') => Known::ContentLength,
-            Some(b'c') => Known::ContentType,
-            Some(b'm') => Known::Contact,
+    let Some(&first) = name.first() else {
+        return Known::Other;
+    };
+    // `| 0x20` maps only 'A'-'Z' onto 'a'-'z' among the letters tested below; the guards then
+    // compare exactly, the usual spelling first (a word compare).
+    match (name.len(), first | 0x20) {
+        (1, _) => match first.to_ascii_lowercase() {
+            b'i' => Known::CallId,
+            b'f' => Known::From,
+            b't' => Known::To,
+            b'v' => Known::Via,
+            b'l' => Known::ContentLength,
+            b'c' => Known::ContentType,
+            b'm' => Known::Contact,
             _ => Known::Other,
         },
-        2 if is(b"to") => Known::To,
-        3 if is(b"via") => Known::Via,
-        4 if is(b"from") => Known::From,
-        4 if is(b"cseq") => Known::CSeq,
-        7 if is(b"call-id") => Known::CallId,
-        7 if is(b"contact") => Known::Contact,
-        12 if is(b"content-type") => Known::ContentType,
-        14 if is(b"content-length") => Known::ContentLength,
+        (2, b't') if name == b"To" || eq_lower(name, b"to") => Known::To,
+        (3, b'v') if name == b"Via" || eq_lower(name, b"via") => Known::Via,
+        (4, b'f') if name == b"From" || eq_lower(name, b"from") => Known::From,
+        (4, b'c') if name == b"CSeq" || eq_lower(name, b"cseq") => Known::CSeq,
+        (7, b'c') if name == b"Call-ID" || eq_lower(name, b"call-id") => Known::CallId,
+        (7, b'c') if name == b"Contact" || eq_lower(name, b"contact") => Known::Contact,
+        (12, b'c') if name == b"Content-Type" || eq_lower(name, b"content-type") => {
+            Known::ContentType
+        }
+        (14, b'c') if name == b"Content-Length" || eq_lower(name, b"content-length") => {
+            Known::ContentLength
+        }
         _ => Known::Other,
     }
 }
@@ -150,7 +173,7 @@ fn is_version(v: &[u8]) -> bool {
     if !sip.eq_ignore_ascii_case(b"SIP/") {
         return false;
     }
-    let Some(dot) = memchr(b'.', num) else {
+    let Some(dot) = num.iter().position(|&c| c == b'.') else {
         return false;
     };
     let (major, minor) = (
@@ -168,7 +191,8 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
         b -= 1;
     }
     let line = buf.get(a..b).unwrap_or_default();
-    let sp = memchr(b' ', line);
+    // The fields are short: plain scans beat memchr calls here.
+    let sp = line.iter().position(|&c| c == b' ');
     let first = line.get(..sp.unwrap_or(line.len())).unwrap_or_default();
     if first.len() >= 4
         && first
@@ -176,7 +200,8 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
             .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
     {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-        if !is_version(first) {
+        let common = first == b"SIP/2.0";
+        if !common && !is_version(first) {
             return Err(SipError::BadVersion { offset: a });
         }
         let version = (a, a + first.len());
@@ -197,7 +222,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
             _ => return Err(SipError::BadStatusCode { offset: rest_at }),
         }
         let reason = trim_range(buf, (rest_at + 3).min(b), b);
-        let unusual = !first.eq_ignore_ascii_case(b"SIP/2.0");
+        let unusual = !common && !first.eq_ignore_ascii_case(b"SIP/2.0");
         return Ok((
             Line::Response {
                 code,
@@ -214,15 +239,18 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     if first.is_empty() || !first.iter().all(|&c| is_token(c)) {
         return Err(SipError::NoStartLine { offset: a });
     }
-    let last_sp = memchr::memrchr(b' ', line).unwrap_or(sp);
+    let last_sp = line.iter().rposition(|&c| c == b' ').unwrap_or(sp);
     let version = line.get(last_sp + 1..).unwrap_or_default();
-    if !version
-        .get(..4)
-        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    // "SIP/2.0" as written by nearly everyone passes both checks below.
+    let common = version == b"SIP/2.0";
+    if !common
+        && !version
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
     {
         return Err(SipError::NoStartLine { offset: a });
     }
-    if !is_version(version) {
+    if !common && !is_version(version) {
         return Err(SipError::BadVersion {
             offset: a + last_sp + 1,
         });
@@ -231,7 +259,7 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
     if last_sp <= sp || uri.0 >= uri.1 {
         return Err(SipError::BadRequestLine { offset: a + sp });
     }
-    let unusual = !version.eq_ignore_ascii_case(b"SIP/2.0");
+    let unusual = !common && !version.eq_ignore_ascii_case(b"SIP/2.0");
     Ok((
         Line::Request {
             method: Span::new((a, a + sp))?,
@@ -244,7 +272,13 @@ fn parse_start_line(buf: &[u8], a: usize, b: usize) -> Result<(Line, bool), SipE
 
 /// End of the line starting at `a`: (index of `\n` or input length, end of content without CR).
 fn line_end(buf: &[u8], a: usize) -> (usize, usize) {
-    match memchr(b'\n', buf.get(a..).unwrap_or_default()) {
+    line_end_with(buf, a, &LineScan::new())
+}
+
+/// [`line_end`] with the caller's finder.
+#[inline]
+fn line_end_with(buf: &[u8], a: usize, scan: &LineScan) -> (usize, usize) {
+    match scan.nl(buf.get(a..).unwrap_or_default()) {
         Some(i) => {
             let nl = a + i;
             let cr = nl > a && buf.get(nl - 1) == Some(&b'\r');
@@ -252,6 +286,57 @@ fn line_end(buf: &[u8], a: usize) -> (usize, usize) {
         }
         None => (buf.len(), buf.len()),
     }
+}
+
+/// Index of the first `:` of a header line, eight bytes at a time (SWAR): header names are a
+/// word or two long, where a memchr call costs more than it saves. In `(w - 0x01..) & !w &
+/// 0x80..` a borrow can only mark bytes above the first zero byte, so the lowest mark is exact.
+#[inline(always)]
+pub(crate) fn find_colon(line: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const COLON: u64 = LO * b':' as u64;
+    let mut words = line.chunks_exact(8);
+    let mut off = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) ^ COLON;
+        let hit = x.wrapping_sub(LO) & !x & HI;
+        if hit != 0 {
+            return Some(off + (hit.trailing_zeros() / 8) as usize);
+        }
+        off += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == b':')
+        .map(|k| off + k)
+}
+
+/// End of a line's content given the index of its `\n` (or the input length): without the
+/// CR of a CRLF; a bare LF sets `lf_only`. The line is never empty here.
+#[inline]
+fn line_content_end(buf: &[u8], nl: usize, lf_only: &mut bool) -> usize {
+    if nl >= buf.len() {
+        return buf.len();
+    }
+    if nl.checked_sub(1).and_then(|p| buf.get(p)) == Some(&b'\r') {
+        nl - 1
+    } else {
+        *lf_only = true;
+        nl
+    }
+}
+
+/// The first element of a comma-separated header value, as [`CommaSplit`] gives it; a value
+/// without any comma (the usual top Via or Contact) is the element itself.
+#[inline]
+fn first_element(line: &[u8]) -> Option<&[u8]> {
+    if memchr(b',', line).is_none() {
+        let v = line.trim_ascii();
+        return (!v.is_empty()).then_some(v);
+    }
+    CommaSplit::new(line).next()
 }
 
 /// Number of leading CR/LF bytes (RFC 3261 §7.5 keep-alives).
@@ -317,7 +402,8 @@ impl<'a> SipMessage<'a> {
 
     #[inline]
     fn parse_at(buf: &'a [u8], a: usize) -> Result<Self, SipError> {
-        let (nl, b) = line_end(buf, a);
+        let scan = LineScan::new();
+        let (nl, b) = line_end_with(buf, a, &scan);
         let (line, unusual) = parse_start_line(buf, a, b)?;
         let mut quirks = Quirks::NONE;
         if unusual {
@@ -343,93 +429,10 @@ impl<'a> SipMessage<'a> {
             content_length: None,
             content_type: None,
             contact: None,
-            index_len: 0,
-            index: [Entry::default(); INDEX_CAP],
+            header_count: 0,
             quirks,
         };
-        let mut raw = RawHeaders::new(buf, headers_start);
-        let mut saw_content_length = false;
-        for h in raw.by_ref() {
-            if h.folded {
-                m.quirks.insert(Quirks::FOLDED_LINE);
-            }
-            if h.no_colon {
-                m.quirks.insert(Quirks::HEADER_WITHOUT_COLON);
-                if h.name.1 > MAX_HEADER_SECTION {
-                    return Err(SipError::HeadersTooLarge {
-                        offset: h.name.1,
-                        limit: MAX_HEADER_SECTION,
-                    });
-                }
-                continue;
-            }
-            if h.space_before_colon {
-                m.quirks.insert(Quirks::SPACE_BEFORE_COLON);
-            }
-            let entry = Entry {
-                name: Span::new(h.name)?,
-                value: Span::new(h.value)?,
-            };
-            let name = entry.name.get(buf);
-            let value = entry.value.get(buf);
-            let set = |slot: &mut Option<Span>, quirks: &mut Quirks, dup: Quirks| {
-                if slot.is_some() {
-                    quirks.insert(dup);
-                } else {
-                    *slot = Some(entry.value);
-                }
-            };
-            match classify(name) {
-                Known::CallId => set(&mut m.call_id, &mut m.quirks, Quirks::DUPLICATE_CALL_ID),
-                Known::From => set(&mut m.from, &mut m.quirks, Quirks::DUPLICATE_FROM_TO),
-                Known::To => set(&mut m.to, &mut m.quirks, Quirks::DUPLICATE_FROM_TO),
-                Known::CSeq => set(&mut m.cseq, &mut m.quirks, Quirks::DUPLICATE_CSEQ),
-                Known::ContentType => set(&mut m.content_type, &mut m.quirks, Quirks::NONE),
-                Known::Contact => set(&mut m.contact, &mut m.quirks, Quirks::NONE),
-                Known::Via => {
-                    if m.via.is_none() {
-                        m.via = Some(entry.value);
-                    }
-                    let n = if memchr(b',', value).is_none() {
-                        1
-                    } else {
-                        CommaSplit::new(value).count()
-                    };
-                    m.via_count = m
-                        .via_count
-                        .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
-                }
-                Known::ContentLength => {
-                    if saw_content_length {
-                        m.quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
-                    } else {
-                        saw_content_length = true;
-                        m.content_length = parse_u32(value).map(|n| n as usize);
-                        if m.content_length.is_none() {
-                            m.quirks.insert(Quirks::BAD_CONTENT_LENGTH);
-                        }
-                    }
-                }
-                Known::Other => {}
-            }
-            match m.index.get_mut(usize::from(m.index_len)) {
-                Some(slot) => {
-                    *slot = entry;
-                    m.index_len += 1;
-                }
-                None => m.quirks.insert(Quirks::HEADER_INDEX_FULL),
-            }
-        }
-        if raw.lf_only {
-            m.quirks.insert(Quirks::LF_ONLY);
-        }
-        match raw.end {
-            SectionEnd::Blank(e, body) => {
-                m.headers_end = e;
-                m.body_start = body;
-            }
-            _ => m.quirks.insert(Quirks::NO_EMPTY_LINE),
-        }
+        let saw_content_length = m.scan_headers(&scan)?;
         let avail = buf.len() - m.body_start;
         m.body_end = match m.content_length {
             Some(n) if n <= avail => {
@@ -458,6 +461,157 @@ impl<'a> SipMessage<'a> {
             m.quirks.insert(Quirks::MISSING_MANDATORY);
         }
         Ok(m)
+    }
+
+    /// The header pass: one walk over the header lines that records the ranges of the headers
+    /// the engine reads and flags quirks on the way; other headers cost one memchr for the line
+    /// end and a short scan for the colon. Mirrors [`RawHeaders`] (used by the rescans) line
+    /// for line. Returns whether a Content-Length header was seen.
+    #[inline]
+    fn scan_headers(&mut self, scan: &LineScan) -> Result<bool, SipError> {
+        let buf = self.buf;
+        let len = buf.len();
+        let mut pos = self.headers_start;
+        let mut lf_only = false;
+        let mut saw_content_length = false;
+        let mut count: usize = 0;
+        // Slotted header values live in memory (an array indexed by `Known`) rather than in
+        // the message's fields: that keeps the loop free of register shuffling.
+        let mut slots = [Span::default(); 6];
+        let mut seen: u32 = 0;
+        let mut quirks = self.quirks;
+        loop {
+            let start = pos;
+            let rest = buf.get(start..).unwrap_or_default();
+            match rest {
+                [] => {
+                    quirks.insert(Quirks::NO_EMPTY_LINE);
+                    break;
+                }
+                [b'\r', b'\n', ..] => {
+                    self.headers_end = start;
+                    self.body_start = start + 2;
+                    break;
+                }
+                [b'\n', ..] => {
+                    lf_only = true;
+                    self.headers_end = start;
+                    self.body_start = start + 1;
+                    break;
+                }
+                _ => {}
+            }
+            let nl = scan.nl(rest).map_or(len, |k| start + k);
+            let colon = find_colon(rest.get(..nl - start).unwrap_or_default()).map(|k| start + k);
+            let content_end = line_content_end(buf, nl, &mut lf_only);
+            // Folded continuation lines start with SP or HTAB (RFC 3261 §7.3.1).
+            let mut value_end = content_end;
+            let mut next = nl + 1;
+            if matches!(buf.get(next), Some(b' ' | b'\t')) {
+                quirks.insert(Quirks::FOLDED_LINE);
+                while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                    let nl2 = scan
+                        .nl(buf.get(next..).unwrap_or_default())
+                        .map_or(len, |k| next + k);
+                    value_end = line_content_end(buf, nl2, &mut lf_only);
+                    next = nl2 + 1;
+                }
+            }
+            pos = next;
+            let Some(colon) = colon else {
+                quirks.insert(Quirks::HEADER_WITHOUT_COLON);
+                if content_end > MAX_HEADER_SECTION {
+                    return Err(SipError::HeadersTooLarge {
+                        offset: content_end,
+                        limit: MAX_HEADER_SECTION,
+                    });
+                }
+                continue;
+            };
+            let (n0, n1) = trim_range(buf, start, colon);
+            if n1 < colon {
+                quirks.insert(Quirks::SPACE_BEFORE_COLON);
+            }
+            count += 1;
+            let kind = classify(buf.get(n0..n1).unwrap_or_default());
+            if value_end > MAX_HEADER_SECTION {
+                // Ranges are stored as u16 (checked exactly here, on the rare long input).
+                if n1 > MAX_HEADER_SECTION {
+                    return Err(SipError::HeadersTooLarge {
+                        offset: n1,
+                        limit: MAX_HEADER_SECTION,
+                    });
+                }
+                Span::new(trim_range(buf, colon + 1, value_end))?;
+            }
+            // Headers the engine does not index cost nothing more.
+            if kind == Known::Other {
+                continue;
+            }
+            let (v0, v1) = trim_range(buf, colon + 1, value_end);
+            let span = Span::new((v0, v1))?;
+            match kind {
+                Known::Other => {}
+                Known::Via => {
+                    if seen & (1 << Known::Via as u32) == 0 {
+                        seen |= 1 << Known::Via as u32;
+                        self.via = Some(span);
+                    }
+                    let value = buf.get(v0..v1).unwrap_or_default();
+                    let n = if memchr(b',', value).is_none() {
+                        1
+                    } else {
+                        CommaSplit::new(value).count()
+                    };
+                    self.via_count = self
+                        .via_count
+                        .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
+                }
+                Known::ContentLength => {
+                    if saw_content_length {
+                        quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
+                    } else {
+                        saw_content_length = true;
+                        self.content_length =
+                            parse_u32(buf.get(v0..v1).unwrap_or_default()).map(|n| n as usize);
+                        if self.content_length.is_none() {
+                            quirks.insert(Quirks::BAD_CONTENT_LENGTH);
+                        }
+                    }
+                }
+                k => {
+                    let i = k as usize;
+                    let bit = 1u32 << i;
+                    if seen & bit != 0 {
+                        quirks.insert(DUPLICATE.get(i).copied().unwrap_or(Quirks::NONE));
+                    } else if let Some(slot) = slots.get_mut(i) {
+                        seen |= bit;
+                        *slot = span;
+                    }
+                }
+            }
+        }
+        let slot = |k: Known| {
+            let i = k as u32;
+            (seen & (1 << i) != 0)
+                .then(|| slots.get(i as usize).copied())
+                .flatten()
+        };
+        self.call_id = slot(Known::CallId);
+        self.from = slot(Known::From);
+        self.to = slot(Known::To);
+        self.cseq = slot(Known::CSeq);
+        self.content_type = slot(Known::ContentType);
+        self.contact = slot(Known::Contact);
+        if lf_only {
+            quirks.insert(Quirks::LF_ONLY);
+        }
+        if count > INDEX_CAP {
+            quirks.insert(Quirks::HEADER_INDEX_FULL);
+        }
+        self.quirks = quirks;
+        self.header_count = u16::try_from(count).unwrap_or(u16::MAX);
+        Ok(saw_content_length)
     }
 
     /// The whole input given to `parse`.
@@ -569,8 +723,7 @@ impl<'a> SipMessage<'a> {
 
     /// The top Via value.
     pub fn via(&self) -> Option<Via<'a>> {
-        let line = self.via?.get(self.buf);
-        CommaSplit::new(line).next().and_then(Via::parse)
+        first_element(self.via?.get(self.buf)).and_then(Via::parse)
     }
 
     /// The branch parameter of the top Via.
@@ -590,8 +743,7 @@ impl<'a> SipMessage<'a> {
 
     /// The first Contact value (`*` gives a NameAddr whose uri is `*`).
     pub fn contact(&self) -> Option<NameAddr<'a>> {
-        let line = self.contact?.get(self.buf);
-        CommaSplit::new(line).next().and_then(NameAddr::parse)
+        first_element(self.contact?.get(self.buf)).and_then(NameAddr::parse)
     }
 
     /// Content-Type (or `c`) value, parameters included.
@@ -627,14 +779,9 @@ impl<'a> SipMessage<'a> {
     /// Every header line as (name, value), in order. Values are raw: a folded value spans its
     /// line breaks (use [`super::header::unfold`] to read it without them).
     pub fn all_headers(&self) -> HeaderLines<'_, 'a> {
-        let raw = self
-            .quirks
-            .contains(Quirks::HEADER_INDEX_FULL)
-            .then(|| RawHeaders::new(self.buf, self.headers_start));
         HeaderLines {
             msg: self,
-            pos: 0,
-            raw,
+            raw: RawHeaders::new(self.buf, self.headers_start),
         }
     }
 
@@ -686,38 +833,29 @@ impl core::fmt::Debug for SipMessage<'_> {
         f.debug_struct("SipMessage")
             .field("start_line", &self.kind())
             .field("call_id", &self.call_id().map(String::from_utf8_lossy))
-            .field("headers", &self.index_len)
+            .field("headers", &self.header_count)
             .field("body_len", &self.body().len())
             .field("quirks", &self.quirks)
             .finish()
     }
 }
 
-/// Iterator over (name, value) header lines; see [`SipMessage::all_headers`].
+/// Iterator over (name, value) header lines; see [`SipMessage::all_headers`]. It rescans the
+/// header bytes (the parse keeps only the ranges of the headers the engine reads).
 #[derive(Clone)]
 pub struct HeaderLines<'m, 'a> {
     msg: &'m SipMessage<'a>,
-    pos: usize,
-    /// Set when the index overflowed: rescan the bytes instead.
-    raw: Option<RawHeaders<'a>>,
+    raw: RawHeaders<'a>,
 }
 
 impl<'a> Iterator for HeaderLines<'_, 'a> {
     type Item = (&'a [u8], &'a [u8]);
     fn next(&mut self) -> Option<Self::Item> {
         let buf = self.msg.buf;
-        if let Some(raw) = self.raw.as_mut() {
-            let get = |r: (usize, usize)| buf.get(r.0..r.1).unwrap_or_default();
-            return raw
-                .find(|h| !h.no_colon)
-                .map(|h| (get(h.name), get(h.value)));
-        }
-        if self.pos >= usize::from(self.msg.index_len) {
-            return None;
-        }
-        let e = self.msg.index.get(self.pos)?;
-        self.pos += 1;
-        Some((e.name.get(buf), e.value.get(buf)))
+        let get = |r: (usize, usize)| buf.get(r.0..r.1).unwrap_or_default();
+        self.raw
+            .find(|h| !h.no_colon)
+            .map(|h| (get(h.name), get(h.value)))
     }
 }
 

@@ -23,9 +23,12 @@
 //! [`SipMessage::parse_skipping_junk`] resynchronises on the next start line for streams.
 //!
 //! Cost (`benches/benches/sip_parse.rs`, 936-byte INVITE with SDP, extracting Call-ID, tags,
-//! branch, CSeq, SDP c=/m=): no allocation; about 12.7 K instructions per message (callgrind),
-//! of which the header pass is ~5.7 K and the SDP ~4.5 K. This is short of the 2 M msg/s
-//! target on the 2 GHz bench machine; see the bench for how to measure.
+//! branch, CSeq, SDP c=/m=): no allocation; about 9.4 K instructions per message (callgrind;
+//! 12.6 K before the header-pass rework), of which the header pass is ~4.1 K, the SDP ~3.1 K
+//! and the From/To/Via/CSeq accessors ~1.7 K. About 0.6-0.7 M msg/s on the 2 GHz bench machine:
+//! short of the 2 M msg/s target. What remains is per-line work (a memchr call and
+//! bounds-checked bookkeeping per header and SDP line); going further needs a bulk SIMD line
+//! classifier, which safe Rust on stable cannot express without `unsafe` or a new dependency.
 //!
 //! Folded values: accessors return the raw range, which spans the CRLF and the leading
 //! whitespace of the continuation lines; the structured parsers (NameAddr, Via, CSeq, params)

@@ -25,7 +25,12 @@ impl<'a> NameAddr<'a> {
             return None;
         }
         // An unbalanced quote (RFC 4475 quotbal) hides the '<': fall back to the first one.
-        let lt = find_unquoted(value, b'<', false).or_else(|| memchr(b'<', value));
+        // Most values have no display name and start with '<'.
+        let lt = if value.first() == Some(&b'<') {
+            Some(0)
+        } else {
+            find_unquoted(value, b'<', false).or_else(|| memchr(b'<', value))
+        };
         let (display, uri, params) = match lt {
             Some(lt) => {
                 let after = value.get(lt + 1..)?;
@@ -124,8 +129,21 @@ impl<'a> CSeq<'a> {
     /// `None` unless the value is `digits LWS method` with a number that fits u32.
     pub fn parse(value: &'a [u8]) -> Option<Self> {
         let value = value.trim_ascii();
-        let digits = value.iter().take_while(|c| c.is_ascii_digit()).count();
-        let seq = parse_u32(value.get(..digits)?)?;
+        // One pass over the number (what `parse_u32` accepts: 1 to 10 digits, fits u32).
+        let (mut seq, mut digits) = (0u32, 0usize);
+        for &c in value {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            if digits == 10 {
+                return None;
+            }
+            seq = seq.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+            digits += 1;
+        }
+        if digits == 0 {
+            return None;
+        }
         let method = value.get(digits..)?.trim_ascii();
         if method.is_empty() || method.iter().any(u8::is_ascii_whitespace) {
             return None;

@@ -6,7 +6,7 @@ use core::net::IpAddr;
 
 use memchr::{memchr, memmem};
 
-use super::header::{Params, RawHeaders, SectionEnd, unquote};
+use super::header::{LineScan, Params, RawHeaders, SectionEnd, eq_lower, unquote};
 use super::name_addr::parse_u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -56,21 +56,53 @@ pub fn parse_ip(s: &[u8]) -> Option<IpAddr> {
     core::str::from_utf8(s).ok()?.parse().ok()
 }
 
-/// Dotted-quad IPv4 (no leading `+`, at most 3 digits per octet); faster than `str::parse`.
+/// Dotted-quad IPv4 (no leading `+` or zero, at most 3 digits per octet), in one pass;
+/// faster than `str::parse`.
 fn parse_ipv4(s: &[u8]) -> Option<core::net::Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = s.split(|&c| c == b'.');
-    for o in &mut octets {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p.first() == Some(&b'0')) {
-            return None;
+    let mut i = 0;
+    let (mut val, mut digits) = (0u32, 0u8);
+    for &c in s {
+        match c {
+            b'0'..=b'9' => {
+                // A fourth digit, or a digit after a leading zero ("01"), is not an octet.
+                if digits == 3 || (digits == 1 && val == 0) {
+                    return None;
+                }
+                val = val * 10 + u32::from(c - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 => {
+                *octets.get_mut(i)? = u8::try_from(val).ok()?;
+                i += 1;
+                (val, digits) = (0, 0);
+            }
+            _ => return None,
         }
-        *o = u8::try_from(parse_u32(p)?).ok()?;
     }
-    parts
-        .next()
-        .is_none()
-        .then_some(core::net::Ipv4Addr::from(octets))
+    if digits == 0 || i != 3 {
+        return None;
+    }
+    *octets.get_mut(3)? = u8::try_from(val).ok()?;
+    Some(core::net::Ipv4Addr::from(octets))
+}
+
+/// Space-separated tokens, runs of spaces skipped (what `split(' ').filter(non-empty)` gives,
+/// without the iterator adaptors).
+#[derive(Debug, Clone)]
+struct Tokens<'a>(&'a [u8]);
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = &'a [u8];
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let skip = self.0.iter().position(|&c| c != b' ')?;
+        let s = self.0.get(skip..)?;
+        let end = s.iter().position(|&c| c == b' ').unwrap_or(s.len());
+        let (t, rest) = s.split_at_checked(end)?;
+        self.0 = rest;
+        Some(t)
+    }
 }
 
 /// The `o=` line.
@@ -85,7 +117,7 @@ pub struct Origin<'a> {
 
 impl<'a> Origin<'a> {
     fn parse(v: &'a [u8]) -> Option<Self> {
-        let mut t = v.split(|&c| c == b' ').filter(|t| !t.is_empty());
+        let mut t = Tokens(v);
         let (username, session_id, session_version) = (t.next()?, t.next()?, t.next()?);
         let _net = t.next()?;
         let (address_type, address) = (t.next()?, t.next()?);
@@ -119,7 +151,7 @@ pub struct Connection<'a> {
 
 impl<'a> Connection<'a> {
     pub fn parse(v: &'a [u8]) -> Option<Self> {
-        let mut t = v.split(|&c| c == b' ').filter(|t| !t.is_empty());
+        let mut t = Tokens(v);
         let _net = t.next()?;
         let (address_type, full) = (t.next()?, t.next()?);
         // Unicast (the common case) has no '/': skip the multicast parsing.
@@ -222,11 +254,22 @@ pub fn static_payload_type(pt: u8) -> Option<(&'static str, u32)> {
 struct Lines<'a> {
     buf: &'a [u8],
     pos: usize,
+    scan: LineScan,
+}
+
+impl<'a> Lines<'a> {
+    fn new(buf: &'a [u8], pos: usize) -> Self {
+        Self::with_scan(buf, pos, LineScan::new())
+    }
+    fn with_scan(buf: &'a [u8], pos: usize, scan: LineScan) -> Self {
+        Self { buf, pos, scan }
+    }
 }
 
 impl<'a> Iterator for Lines<'a> {
     /// (offset of the line, type letter, value)
     type Item = (usize, u8, &'a [u8]);
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let start = self.pos;
@@ -234,7 +277,7 @@ impl<'a> Iterator for Lines<'a> {
             if rest.is_empty() {
                 return None;
             }
-            let end = memchr(b'\n', rest).unwrap_or(rest.len());
+            let end = self.scan.nl(rest).unwrap_or(rest.len());
             self.pos = start + end + 1;
             let line = rest.get(..end).unwrap_or_default();
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -249,12 +292,11 @@ impl<'a> Iterator for Lines<'a> {
 #[derive(Debug, Clone)]
 pub struct Sdp<'a> {
     buf: &'a [u8],
-    origin: Option<Origin<'a>>,
-    session_name: Option<&'a [u8]>,
     connection: Option<Connection<'a>>,
     direction: Option<Direction>,
     /// Offset of the first `m=` line (or the length).
     media_start: usize,
+    scan: LineScan,
 }
 
 impl<'a> Sdp<'a> {
@@ -263,18 +305,18 @@ impl<'a> Sdp<'a> {
         if lead >= buf.len() {
             return Err(SdpError::Empty);
         }
-        let mut lines = Lines { buf, pos: lead };
+        let scan = LineScan::new();
+        let mut lines = Lines::with_scan(buf, lead, scan);
         match lines.next() {
             Some((_, b'v', _)) => {}
             _ => return Err(SdpError::NoVersion { offset: lead }),
         }
         let mut sdp = Self {
             buf,
-            origin: None,
-            session_name: None,
             connection: None,
             direction: None,
             media_start: buf.len(),
+            scan,
         };
         for (off, t, v) in lines {
             match t {
@@ -282,8 +324,6 @@ impl<'a> Sdp<'a> {
                     sdp.media_start = off;
                     break;
                 }
-                b'o' if sdp.origin.is_none() => sdp.origin = Origin::parse(v),
-                b's' if sdp.session_name.is_none() => sdp.session_name = Some(v),
                 b'c' if sdp.connection.is_none() => sdp.connection = Connection::parse(v),
                 b'a' => {
                     if let Some(d) = Direction::from_attribute(v) {
@@ -296,11 +336,18 @@ impl<'a> Sdp<'a> {
         Ok(sdp)
     }
 
+    /// The first well-formed `o=` line (parsed on demand: the engine rarely needs it).
     pub fn origin(&self) -> Option<Origin<'a>> {
-        self.origin
+        self.session_lines()
+            .filter(|l| l.1 == b'o')
+            .find_map(|l| Origin::parse(l.2))
     }
     pub fn session_name(&self) -> Option<&'a [u8]> {
-        self.session_name
+        self.session_lines().find(|l| l.1 == b's').map(|l| l.2)
+    }
+    /// Lines before the first `m=`.
+    fn session_lines(&self) -> Lines<'a> {
+        Lines::new(self.buf.get(..self.media_start).unwrap_or_default(), 0)
     }
     /// Session-level `c=`.
     pub fn connection(&self) -> Option<Connection<'a>> {
@@ -313,12 +360,9 @@ impl<'a> Sdp<'a> {
     /// Session-level attributes (before the first `m=`), as (name, value).
     pub fn attributes(&self) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> {
         let session = self.buf.get(..self.media_start).unwrap_or_default();
-        Lines {
-            buf: session,
-            pos: 0,
-        }
-        .filter(|l| l.1 == b'a')
-        .map(|l| split_attr(l.2))
+        Lines::new(session, 0)
+            .filter(|l| l.1 == b'a')
+            .map(|l| split_attr(l.2))
     }
     /// The media descriptions in order.
     pub fn media(&self) -> MediaIter<'a> {
@@ -327,6 +371,7 @@ impl<'a> Sdp<'a> {
             pos: self.media_start,
             connection: self.connection,
             direction: self.direction,
+            scan: self.scan,
         }
     }
 }
@@ -346,15 +391,13 @@ pub struct MediaIter<'a> {
     pos: usize,
     connection: Option<Connection<'a>>,
     direction: Option<Direction>,
+    scan: LineScan,
 }
 
 impl<'a> Iterator for MediaIter<'a> {
     type Item = Media<'a>;
     fn next(&mut self) -> Option<Media<'a>> {
-        let mut lines = Lines {
-            buf: self.buf,
-            pos: self.pos,
-        };
+        let mut lines = Lines::with_scan(self.buf, self.pos, self.scan);
         let (_, t, mline) = lines.next()?;
         if t != b'm' {
             self.pos = self.buf.len();
@@ -415,7 +458,7 @@ impl<'a> Media<'a> {
         let mut rest = v;
         let mut token = || {
             let r = rest.trim_ascii_start();
-            let end = memchr(b' ', r).unwrap_or(r.len());
+            let end = r.iter().position(|&c| c == b' ').unwrap_or(r.len());
             let (t, after) = r.split_at_checked(end).unwrap_or((r, &[]));
             rest = after;
             t
@@ -451,7 +494,8 @@ impl<'a> Media<'a> {
     fn apply_attribute(&mut self, v: &'a [u8]) {
         // Most attributes are rtpmap/fmtp lines we read lazily: reject them cheaply.
         match v.first() {
-            Some(b's' | b'r' | b'i' | b'p' | b'm') if !v.starts_with(b"rtpmap") => {}
+            // No attribute read here starts with "rtpm": a 4-byte compare skips rtpmap.
+            Some(b's' | b'r' | b'i' | b'p' | b'm') if v.first_chunk::<4>() != Some(b"rtpm") => {}
             _ => return,
         }
         if let Some(d) = Direction::from_attribute(v) {
@@ -465,7 +509,7 @@ impl<'a> Media<'a> {
             b"ptime" => self.ptime = parse_u32(value),
             b"maxptime" => self.maxptime = parse_u32(value),
             b"rtcp" => {
-                let mut t = value.split(|&c| c == b' ').filter(|t| !t.is_empty());
+                let mut t = Tokens(value);
                 if let Some(port) = t
                     .next()
                     .and_then(parse_u32)
@@ -495,12 +539,9 @@ impl<'a> Media<'a> {
 
     /// Media-level attributes as (name, value).
     pub fn attributes(&self) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + use<'a> {
-        Lines {
-            buf: self.section,
-            pos: 0,
-        }
-        .filter(|l| l.1 == b'a')
-        .map(|l| split_attr(l.2))
+        Lines::new(self.section, 0)
+            .filter(|l| l.1 == b'a')
+            .map(|l| split_attr(l.2))
     }
 
     /// First value of media attribute `name` (`Some(b"")` for a flag attribute).
@@ -550,15 +591,39 @@ impl<'a> Media<'a> {
 
 /// Essence of a media type (`application/sdp` of `Application/SDP ; charset=x`).
 fn mime_essence(ct: &[u8]) -> &[u8] {
-    let end = memchr(b';', ct).unwrap_or(ct.len());
+    // Content types are short: a plain scan beats a memchr call.
+    let end = ct.iter().position(|&c| c == b';').unwrap_or(ct.len());
     ct.get(..end).unwrap_or_default().trim_ascii()
+}
+
+/// `application/sdp` exactly (ASCII case-insensitive), as two word compares: the common
+/// Content-Type, checked before the general parse of the media type. OR-ing 0x20 into letter
+/// positions only (not into the `/`) makes the compare exact.
+fn is_application_sdp(ct: &[u8]) -> bool {
+    const CASE_A: u64 = 0x2020_2020_2020_2020;
+    const CASE_B: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0, 0x20, 0x20, 0x20]);
+    let word = |r: core::ops::Range<usize>| {
+        ct.get(r)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    match (ct.len(), word(0..8), word(7..15)) {
+        (15, Some(a), Some(b)) => {
+            a | CASE_A == u64::from_le_bytes(*b"applicat")
+                && b | CASE_B == u64::from_le_bytes(*b"tion/sdp")
+        }
+        _ => false,
+    }
 }
 
 /// The SDP in a SIP body: the body itself for `application/sdp`, or the first
 /// `application/sdp` part of a `multipart/*` body (RFC 2046 §5.1).
 pub fn find_sdp<'a>(content_type: &[u8], body: &'a [u8]) -> Option<&'a [u8]> {
+    if is_application_sdp(content_type) {
+        return Some(body);
+    }
     let essence = mime_essence(content_type);
-    if essence.eq_ignore_ascii_case(b"application/sdp") {
+    if eq_lower(essence, b"application/sdp") {
         return Some(body);
     }
     if !essence

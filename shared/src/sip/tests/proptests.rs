@@ -149,6 +149,16 @@ proptest! {
 }
 
 proptest! {
+    /// The SWAR colon finder of the header pass agrees with a plain scan (colons and
+    /// high bytes at any position, any length around the word boundaries).
+    #[test]
+    fn find_colon_is_exact(v in proptest::collection::vec(prop_oneof![Just(b':'), Just(0x3bu8), Just(0xbau8), Just(0u8), any::<u8>()], 0..40)) {
+        prop_assert_eq!(
+            crate::sip::message::find_colon(&v),
+            v.iter().position(|&c| c == b':')
+        );
+    }
+
     /// The memchr fast path of `find_unquoted` agrees with the byte-by-byte state machine.
     #[test]
     fn find_unquoted_fast_path_is_exact(s in "[a,;\"<>\\\\ ]{0,40}", angles in any::<bool>()) {
@@ -159,5 +169,83 @@ proptest! {
                 find_unquoted_slow(s.as_bytes(), needle, angles)
             );
         }
+    }
+}
+
+/// Header lines for the pass-versus-rescan property: known and unknown names, compact forms,
+/// odd spacing, lines without a colon, folds, bare LFs and stray CRs.
+const LINES: &[&str] = &[
+    "Call-ID: a@b\r\n",
+    "i:c2\r\n",
+    "From: \"A\" <sip:a@x>;tag=1\r\n",
+    "f: <sip:f@x>;tag=2\n",
+    "To: <sip:b@y>\r\n",
+    "t:sip:t@y;tag=3\r\n",
+    "CSeq: 7 INVITE\r\n",
+    "Via: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP g\r\n",
+    "v: SIP/2.0/UDP v;branch=z9hG4bKv\r\n",
+    "Contact: <sip:c@z>, <sip:d@z>\r\n",
+    "m: *\r\n",
+    "Content-Type: application/sdp\r\n",
+    "c: text/plain\r\n",
+    "Content-Length: 4\r\n",
+    "l: x\r\n",
+    "Max-Forwards: 70\r\n",
+    "X-Call-ID: no\r\n",
+    "Contact-X: no\r\n",
+    "Via : SIP/2.0/UDP s;branch=z9hG4bKs\r\n",
+    "no colon here\r\n",
+    "Subject: folded\r\n  more\r\n",
+    "From: <sip:fold@x>\r\n\t;tag=f\r\n",
+    "Call\rID: cr\r\n",
+    ": empty name\r\n",
+    "Content-Length:  12  \r\n",
+];
+
+proptest! {
+    /// The parser's header pass records what the generic rescan (`RawHeaders`, behind
+    /// `all_headers`/`header_lines`) finds first for each indexed header.
+    #[test]
+    fn header_pass_agrees_with_rescan(
+        picks in proptest::collection::vec((0..LINES.len(), any::<u8>()), 0..14),
+        end in prop_oneof![Just("\r\n"), Just("\n"), Just("")],
+    ) {
+        let mut text = String::from("INVITE sip:a@b SIP/2.0\r\n");
+        for &(i, mask) in &picks {
+            text.push_str(&recase(LINES[i], mask));
+        }
+        text.push_str(end);
+        text.push_str("body");
+        let m = SipMessage::parse(text.as_bytes()).unwrap();
+        let first = |name: &str| m.header_lines(name).next();
+        prop_assert_eq!(m.call_id(), first("Call-ID"));
+        prop_assert_eq!(m.content_type(), first("Content-Type"));
+        prop_assert_eq!(m.from(), first("From").and_then(NameAddr::parse));
+        prop_assert_eq!(m.to(), first("To").and_then(NameAddr::parse));
+        prop_assert_eq!(m.cseq(), first("CSeq").and_then(CSeq::parse));
+        prop_assert_eq!(
+            m.contact(),
+            first("Contact").and_then(|v| CommaSplit::new(v).next()).and_then(NameAddr::parse)
+        );
+        prop_assert_eq!(
+            m.via(),
+            first("Via").and_then(|v| CommaSplit::new(v).next()).and_then(Via::parse)
+        );
+        prop_assert_eq!(m.via_count(), m.headers("Via").count());
+        let cl = first("Content-Length");
+        prop_assert_eq!(
+            m.content_length(),
+            cl.and_then(|v| v.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(v).ok()?.parse().ok()).flatten())
+        );
+        let mut raw = crate::sip::header::RawHeaders::new(text.as_bytes(), m.header_bytes().as_ptr() as usize - text.as_ptr() as usize);
+        raw.by_ref().count();
+        match raw.end {
+            crate::sip::header::SectionEnd::Blank(e, body) => {
+                prop_assert_eq!(m.header_bytes().len() + (m.header_bytes().as_ptr() as usize - text.as_ptr() as usize), e);
+                prop_assert_eq!(m.body_offset(), body);
+            }
+            _ => prop_assert!(m.quirks().contains(Quirks::NO_EMPTY_LINE)),
+        }
+        prop_assert_eq!(m.quirks().contains(Quirks::LF_ONLY), raw.lf_only || text.starts_with('\n'));
     }
 }

@@ -196,6 +196,24 @@ fn find_sdp_variants() {
         Some(&b"v=0"[..])
     );
     assert_eq!(find_sdp(b"text/plain", b"v=0"), None);
+    // The word-compare fast path: any letter case, but exact on the '/' and the length.
+    for ct in [
+        &b"APPLICATION/SDP"[..],
+        b"aPpLiCaTiOn/sDp",
+        b" application/sdp",
+    ] {
+        assert_eq!(find_sdp(ct, b"v=0"), Some(&b"v=0"[..]));
+    }
+    for ct in [
+        &b"application\x0fsdp"[..],
+        b"application/sdq",
+        b"applicatio/sdp",
+        b"application/sdpx",
+        b"application/sd",
+        b"applic\x01tion/sdp",
+    ] {
+        assert_eq!(find_sdp(ct, b"v=0"), None);
+    }
     let body = b"--b1\r\nContent-Type: application/isup\r\n\r\n\x01\x02\r\n--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=audio 1 RTP/AVP 0\r\n\r\n--b1--\r\n";
     let sdp = find_sdp(b"multipart/mixed; boundary=\"b1\"", body).unwrap();
     assert_eq!(sdp, b"v=0\r\nm=audio 1 RTP/AVP 0\r\n");

@@ -3,42 +3,16 @@
 //! Parses a ~900-byte INVITE with SDP and extracts what the correlation engine needs: Call-ID,
 //! From/To tags, top Via branch, CSeq, and the SDP c= address and m= ports. A counting global
 //! allocator checks that a parse allocates nothing.
-// The counting allocator must implement the unsafe GlobalAlloc trait; it only forwards to the
-// system allocator and counts.
-#![allow(unsafe_code)]
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use callscope_benches::alloc_count::{CountingAlloc, allocations};
 use callscope_shared::sip::SipMessage;
 use callscope_shared::sip::sdp::{Sdp, find_sdp};
 use criterion::{Criterion, Throughput, criterion_group};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to `System`, which upholds GlobalAlloc's contract.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: ptr was allocated by System.alloc with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: ptr was allocated by System with this layout.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 const INVITE: &[u8] = b"INVITE sip:+4930123456789@sbc.carrier.example.net;user=phone SIP/2.0\r\n\
 Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-524287-1---5f2c9a1b3e4d;rport\r\n\
@@ -116,7 +90,7 @@ fn report() {
         .unwrap_or(2_000_000);
     // SIP_BENCH_HEAD_ONLY measures the header pass alone (parse + Call-ID), for profiling.
     let head_only = std::env::var_os("SIP_BENCH_HEAD_ONLY").is_some();
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocations();
     let t = Instant::now();
     let mut acc = 0usize;
     for _ in 0..n {
@@ -127,7 +101,7 @@ fn report() {
         });
     }
     let dt = t.elapsed();
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocs = allocations() - before;
     black_box(acc);
     println!(
         "sip_parse: {} bytes INVITE+SDP, {:.2} M msg/s on one core ({:.0} ns/msg), {} allocations in {} parses",

@@ -8,12 +8,27 @@ mod common;
 use callscope_shared::analysis::AnalyzerConfig;
 use common::*;
 
-fn tshark_rows(file: &str, kind: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(corpus_ref(file, kind)).unwrap();
+/// The stream rows of a tshark `-z rtp,streams` output, sorted.
+fn rows_of(text: &str) -> Vec<String> {
     let mut rows: Vec<String> = text
         .lines()
         .filter(|l| l.contains(" 0x"))
         .map(|l| l.trim_end().to_owned())
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn tshark_rows(file: &str, kind: &str) -> Vec<String> {
+    rows_of(&std::fs::read_to_string(corpus_ref(file, kind)).unwrap())
+}
+
+/// Our streams as tshark would print them, sorted.
+fn our_rows(report: &callscope_shared::analysis::report::Report) -> Vec<String> {
+    let mut rows: Vec<String> = report
+        .streams
+        .iter()
+        .map(|s| s.tshark_row.trim_end().to_owned())
         .collect();
     rows.sort();
     rows
@@ -36,12 +51,7 @@ fn check(file: &str, heuristic: bool) {
             ..AnalyzerConfig::default()
         },
     );
-    let mut ours: Vec<String> = report
-        .streams
-        .iter()
-        .map(|s| s.tshark_row.trim_end().to_owned())
-        .collect();
-    ours.sort();
+    let ours = our_rows(&report);
     if file == "gen_sipp_ipv6_uac_pcap.pcap" {
         // A deliberate difference: SIPp's offer says `c=IN IP6 [::1]` (brackets, as in a URI).
         // tshark 4.0 does not parse that address, so it never learns the offer's
@@ -149,19 +159,9 @@ fn every_corpus_capture_heuristic_streams_match_tshark() {
 fn own_b2bua_capture_matches_tshark() {
     let text = std::fs::read_to_string(pcaps_dir().join("b2bua_chain.pcap.tshark_rtp_streams.txt"))
         .unwrap();
-    let mut theirs: Vec<String> = text
-        .lines()
-        .filter(|l| l.contains(" 0x"))
-        .map(|l| l.trim_end().to_owned())
-        .collect();
-    theirs.sort();
+    let theirs = rows_of(&text);
     let r = analyze(&pcaps_dir().join("b2bua_chain.pcap"));
-    let mut ours: Vec<String> = r
-        .streams
-        .iter()
-        .map(|s| s.tshark_row.trim_end().to_owned())
-        .collect();
-    ours.sort();
+    let ours = our_rows(&r);
     assert_eq!(ours, theirs);
 }
 
@@ -183,12 +183,7 @@ fn rtp_impairment_captures_match_tshark() {
         if !text.contains("RTP Streams") {
             continue; // an RTCP field listing, checked by the rtp module's own tests
         }
-        let mut theirs: Vec<String> = text
-            .lines()
-            .filter(|l| l.contains(" 0x"))
-            .map(|l| l.trim_end().to_owned())
-            .collect();
-        theirs.sort();
+        let theirs = rows_of(&text);
         let r = analyze_with(
             &path,
             AnalyzerConfig {
@@ -196,12 +191,7 @@ fn rtp_impairment_captures_match_tshark() {
                 ..AnalyzerConfig::default()
             },
         );
-        let mut ours: Vec<String> = r
-            .streams
-            .iter()
-            .map(|s| s.tshark_row.trim_end().to_owned())
-            .collect();
-        ours.sort();
+        let ours = our_rows(&r);
         assert_eq!(ours, theirs, "{}", path.display());
         checked += 1;
     }

@@ -65,6 +65,9 @@ struct Core {
     malformed_count: u64,
     vq_reports: Vec<report::VqRecord>,
     ignored: BTreeMap<String, u64>,
+    /// UDP datagrams that are neither SIP nor media (a counter, not a map entry: no
+    /// allocation on this per-packet path).
+    udp_other: u64,
 }
 
 impl Analyzer {
@@ -84,6 +87,7 @@ impl Analyzer {
                 malformed_count: 0,
                 vq_reports: Vec::new(),
                 ignored: BTreeMap::new(),
+                udp_other: 0,
             },
         }
     }
@@ -147,6 +151,10 @@ impl Analyzer {
     pub fn finish(mut self) -> Report {
         let core = &mut self.core;
         self.streams.flush(&mut |sev| core.on_stream_event(sev));
+        if core.udp_other > 0 {
+            core.ignored
+                .insert("udp_not_sip_or_rtp".into(), core.udp_other);
+        }
         let d = self.decoder.stats();
         for r in IgnoreReason::ALL {
             let n = d.ignored(r);
@@ -175,7 +183,7 @@ impl Core {
         if crate::sip::looks_like_sip(seg.payload) {
             self.on_sip(seg.ts, seg.flow, Transport::Udp, seg.payload);
         } else if !self.media.on_unknown_udp(seg, self.frame_no) {
-            *self.ignored.entry("udp_not_sip_or_rtp".into()).or_default() += 1;
+            self.udp_other += 1;
         }
     }
 

@@ -20,6 +20,10 @@ use media::MediaTracker;
 use report::{MalformedRecord, MessageRecord, Report};
 use std::collections::BTreeMap;
 
+/// Malformed inputs listed one by one in the report (all are counted in `summary.malformed`):
+/// a capture of garbage must not grow the report without bound.
+pub const MAX_MALFORMED_RECORDS: usize = 10_000;
+
 /// What to look for and how to group it. Defaults match `analyze` without options.
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
@@ -224,14 +228,11 @@ impl Core {
             Err(mut record) => {
                 record.frame = self.frame_no;
                 record.time_rel = time::rel(ts, base);
-                self.malformed_count += 1;
-                self.malformed.push(MalformedRecord {
-                    frame: self.frame_no,
-                    ts: record.ts.clone(),
-                    layer: "sip".into(),
-                    error: record.error.clone().unwrap_or_default(),
-                    len: bytes.len(),
-                });
+                self.malformed(
+                    "sip".into(),
+                    record.error.clone().unwrap_or_default(),
+                    bytes.len(),
+                );
                 self.messages.push(*record);
             }
         }
@@ -259,6 +260,9 @@ impl Core {
 
     fn malformed(&mut self, layer: String, error: String, len: usize) {
         self.malformed_count += 1;
+        if self.malformed.len() >= MAX_MALFORMED_RECORDS {
+            return; // counted; the list keeps the first ones
+        }
         self.malformed.push(MalformedRecord {
             frame: self.frame_no,
             ts: time::rfc3339(self.last_ts),

@@ -13,8 +13,8 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             out,
             "{:<26} {:<22} {:<22} {:<10} {:>5} {:>9} {:>4} {:>7} {:>5}  {}",
             c.start.get(..26).unwrap_or(&c.start),
-            clip(&c.from, 22),
-            clip(&c.to, 22),
+            clip(party(&c.from), 22),
+            clip(party(&c.to), 22),
             serde_plain(&c.state),
             c.final_status
                 .map_or_else(|| "-".to_owned(), |s| s.to_string()),
@@ -40,8 +40,8 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
                 "{:<26} {:<10} {:<22} {:<22} {:>5} {:>5}  {}",
                 o.start.get(..26).unwrap_or(&o.start),
                 serde_plain(&o.kind),
-                clip(&o.from, 22),
-                clip(&o.to, 22),
+                clip(party(&o.from), 22),
+                clip(party(&o.to), 22),
                 o.final_status
                     .map_or_else(|| "-".to_owned(), |s| s.to_string()),
                 o.messages,
@@ -65,6 +65,15 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
         s.malformed
     )?;
     Ok(())
+}
+
+/// A party as people read it: the URI without its scheme and parameters (`+4420...@host`).
+fn party(uri: &str) -> &str {
+    let rest = ["sip:", "sips:", "tel:"]
+        .iter()
+        .find_map(|p| uri.strip_prefix(p))
+        .unwrap_or(uri);
+    rest.split(';').next().unwrap_or(rest)
 }
 
 fn clip(s: &str, n: usize) -> String {

@@ -641,7 +641,10 @@ pub(crate) fn scan_head(buf: &[u8]) -> Option<(usize, usize, Option<usize>)> {
 /// is a decimal number that fits 32 bits (as in `sip::frame::content_length`). A line that
 /// starts with white space continues the previous header (folding) and is not a header.
 fn content_length_line(line: &[u8]) -> Option<Option<usize>> {
-    if !matches!(line.first(), Some(b'C' | b'c' | b'L' | b'l')) {
+    // A line starting with SP/HT continues the previous header; stray CRs before a name are
+    // skipped, as the SIP parser does.
+    let start = line.iter().position(|&b| b != b'\r').unwrap_or(line.len());
+    if !matches!(line.get(start), Some(b'C' | b'c' | b'L' | b'l')) {
         return None;
     }
     let colon = memchr(b':', line)?;

@@ -123,15 +123,18 @@ impl MediaTracker {
     /// A UDP datagram on an address SDP announced: counted as RTP or RTCP. Returns false when
     /// the address is not a media address.
     pub fn on_udp(&mut self, seg: &Segment<'_>, frame: u64) -> bool {
+        // Parsed once for both paths below.
+        let rtp = RtpPacket::new_checked(seg.payload)
+            .ok()
+            .filter(|p| p.version() == 2);
         // Fast path, most packets of an RTP-heavy capture: a known stream (one hash lookup).
         // An RTCP packet never hits it: its bytes 8..12 are not a known SSRC on this flow.
-        if let Ok(pkt) = RtpPacket::new_checked(seg.payload)
+        if let Some(pkt) = &rtp
             && let Some(&idx) = self.streams.get(&(seg.flow, pkt.ssrc()))
-            && pkt.version() == 2
             && !(self.list.get(idx).is_some_and(|s| s.mux) && looks_like_rtcp(seg.payload))
         {
             self.rtp_packets += 1;
-            self.feed(idx, seg, &pkt);
+            self.feed(idx, seg, pkt);
             return true;
         }
         // The destination's SDP decides first (as Wireshark does).
@@ -147,9 +150,9 @@ impl MediaTracker {
             self.on_rtcp(seg, leg);
             return true;
         }
-        match RtpPacket::new_checked(seg.payload) {
-            Ok(pkt) if pkt.version() == 2 => self.on_rtp(seg, &pkt, Some((leg, rtp_addr)), frame),
-            _ => self.rtp_malformed += 1,
+        match rtp {
+            Some(pkt) => self.on_rtp(seg, &pkt, Some((leg, rtp_addr)), frame),
+            None => self.rtp_malformed += 1,
         }
         true
     }

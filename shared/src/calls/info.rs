@@ -1,6 +1,5 @@
 //! The per-message summary the call model consumes: owned, small, parser-independent.
 use crate::net::{Endpoint, Flow, Nanos, Transport};
-use std::net::IpAddr;
 
 /// Request method or response status of a SIP message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,10 +74,5 @@ impl SipInfo {
             MessageKind::Request { method } => Some(method),
             MessageKind::Response { .. } => self.cseq.as_ref().map(|(_, m)| m.as_str()),
         }
-    }
-
-    /// Address of the media connection, for the heuristic linking of B2BUA legs.
-    pub fn media_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
-        self.media.iter().filter_map(|m| m.rtp.map(|e| e.ip))
     }
 }

@@ -400,10 +400,6 @@ impl Legs {
         self.by_call_id.get(call_id).and_then(|&i| self.legs.get(i))
     }
 
-    pub fn index_of(&self, call_id: &str) -> Option<usize> {
-        self.by_call_id.get(call_id).copied()
-    }
-
     pub fn all(&self) -> &[Leg] {
         &self.legs
     }

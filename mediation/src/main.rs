@@ -1,8 +1,7 @@
 //! `callscope-mediation`: the mediation engine, and `analyze` for offline captures.
 #![forbid(unsafe_code)]
 
-mod analyze;
-
+use callscope_mediation::analyze;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 

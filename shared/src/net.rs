@@ -6,7 +6,9 @@ use std::net::IpAddr;
 pub type Nanos = u64;
 
 /// Transport protocol of a segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     Udp,
@@ -53,6 +55,17 @@ impl fmt::Display for Endpoint {
 impl serde::Serialize for Endpoint {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Endpoint {
+    /// The form `Serialize` writes: `ip:port` or `[ip]:port`.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let sa: std::net::SocketAddr = s
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("not an ip:port endpoint: {s:?}")))?;
+        Ok(Endpoint::new(sa.ip(), sa.port()))
     }
 }
 

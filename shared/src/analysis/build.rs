@@ -22,9 +22,9 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
     // Streams in order of first packet.
     let mut streams: Vec<StreamRecord> = Vec::with_capacity(core.media.list.len());
     let mut streams_of_leg: Vec<Vec<usize>> = vec![Vec::new(); legs.len()];
-    let mut list = std::mem::take(&mut core.media.list);
+    let list = std::mem::take(&mut core.media.list);
     let media_ref = &core.media;
-    for (i, t) in list.iter_mut().enumerate() {
+    for (i, t) in list.iter().enumerate() {
         let call = t.leg.and_then(|l| call_of_leg.get(l).copied().flatten());
         let call_id = t.leg.and_then(|l| legs.get(l)).map(|l| l.call_id.clone());
         if let Some(l) = t.leg
@@ -35,6 +35,26 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
         streams.push(super::stream_figures::record(
             i, t, media_ref, call, call_id, base,
         ));
+    }
+
+    // Streams measured elsewhere (probe reports in the engine), linked by their Call-ID.
+    let leg_of_call_id: std::collections::HashMap<&str, usize> = legs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.call_id.as_str(), i))
+        .collect();
+    for (mut s, _) in std::mem::take(&mut core.external_streams) {
+        let i = streams.len();
+        let leg = s
+            .call_id
+            .as_deref()
+            .and_then(|c| leg_of_call_id.get(c).copied());
+        s.id = i;
+        s.call = leg.and_then(|l| call_of_leg.get(l).copied().flatten());
+        if let Some(v) = leg.and_then(|l| streams_of_leg.get_mut(l)) {
+            v.push(i);
+        }
+        streams.push(s);
     }
 
     // Endpoint reports name the call they measured by its Call-ID.

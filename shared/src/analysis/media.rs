@@ -45,6 +45,9 @@ pub(crate) struct Tracked {
     /// Key of the RTCP session of this stream: its leg (both directions' RTCP meet there,
     /// so an SR and the RR answering it give the round trip).
     pub rtcp_key: Option<usize>,
+    /// Live mode: capture time and packet count of the last periodic report.
+    pub reported_at: crate::net::Nanos,
+    pub reported_packets: u64,
 }
 
 impl Tracked {
@@ -70,6 +73,8 @@ pub(crate) struct MediaTracker {
     pub rtp_packets: u64,
     pub rtcp_packets: u64,
     pub rtp_malformed: u64,
+    /// RTCP session key of the RTCP packet just taken (for live forwarding).
+    pub last_rtcp: Option<usize>,
 }
 
 impl MediaTracker {
@@ -84,6 +89,7 @@ impl MediaTracker {
             rtp_packets: 0,
             rtcp_packets: 0,
             rtp_malformed: 0,
+            last_rtcp: None,
         }
     }
 
@@ -244,13 +250,51 @@ impl MediaTracker {
             intervals: Vec::with_capacity(6),
             mux,
             rtcp_key: media.map(|m| m.0),
+            reported_at: seg.ts,
+            reported_packets: 0,
         });
         self.streams.insert((seg.flow, pkt.ssrc()), i);
         i
     }
 
+    /// Live mode: drops closed streams (`close[i]`) and the addresses and RTCP sessions of
+    /// removed legs, renumbering legs by `leg_map` (old index -> new, `None` = removed).
+    pub fn retain(&mut self, leg_map: &[Option<usize>], close: &[bool]) {
+        let remap = |l: usize| leg_map.get(l).copied().flatten();
+        self.targets.retain(|_, t| match remap(t.leg) {
+            Some(n) => {
+                t.leg = n;
+                true
+            }
+            None => false,
+        });
+        let mut i = 0;
+        self.list.retain_mut(|t| {
+            let keep = !close.get(i).copied().unwrap_or(false);
+            i += 1;
+            if keep {
+                t.leg = t.leg.and_then(remap);
+                t.rtcp_key = t.rtcp_key.and_then(remap);
+            }
+            keep
+        });
+        self.streams.clear();
+        for (i, t) in self.list.iter().enumerate() {
+            self.streams.insert((t.flow, t.ssrc), i);
+        }
+        let rtcp = std::mem::take(&mut self.rtcp);
+        for (k, v) in rtcp {
+            // usize::MAX: RTCP found by the heuristic, not tied to a leg.
+            let key = if k == usize::MAX { Some(k) } else { remap(k) };
+            if let Some(key) = key {
+                self.rtcp.insert(key, v);
+            }
+        }
+    }
+
     fn on_rtcp(&mut self, seg: &Segment<'_>, key: usize) {
         self.rtcp_packets += 1;
+        self.last_rtcp = Some(key);
         self.rtcp
             .entry(key)
             .or_default()

@@ -4,7 +4,9 @@
 //! `frame -> wire::decap -> segment -> (UDP: SIP by content | RTP/RTCP by SDP) | (TCP/SCTP:
 //! stream framing -> SIP) -> calls::Legs + media table -> rtp::StreamStats -> Report`.
 
+pub mod assemble;
 mod build;
+pub mod live;
 mod media;
 pub mod report;
 mod sip_summary;
@@ -32,6 +34,9 @@ pub struct AnalyzerConfig {
     pub correlation: CorrelationConfig,
     pub decoder: DecoderConfig,
     pub streams: StreamConfig,
+    /// Live mode (probe and engine): per-message records are not kept (the consumer gets
+    /// every message as a [`live::LiveEvent`]), so memory stays bounded by the open calls.
+    pub live: bool,
 }
 
 /// Memory held by the analysis state (see [`Analyzer::memory`]).
@@ -72,7 +77,12 @@ struct Core {
     /// UDP datagrams that are neither SIP nor media (a counter, not a map entry: no
     /// allocation on this per-packet path).
     udp_other: u64,
+    /// Stream figures measured elsewhere (a probe's reports, in the engine), by stream key.
+    external_streams: Vec<(report::StreamRecord, Nanos)>,
 }
+
+/// Where the pipeline hands live events (`None` in batch mode).
+type Sink<'s> = Option<&'s mut dyn FnMut(live::LiveEvent<'_>)>;
 
 impl Analyzer {
     pub fn new(cfg: AnalyzerConfig) -> Self {
@@ -92,12 +102,23 @@ impl Analyzer {
                 vq_reports: Vec::new(),
                 ignored: BTreeMap::new(),
                 udp_other: 0,
+                external_streams: Vec::new(),
             },
         }
     }
 
     /// Feeds one captured frame.
     pub fn on_frame(&mut self, frame: &Frame<'_>) {
+        self.feed(frame, None);
+    }
+
+    /// Feeds one captured frame and hands every SIP message and RTCP packet it completes to
+    /// `out` (the probe forwards them; see [`live`]).
+    pub fn on_frame_live(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(live::LiveEvent<'_>)) {
+        self.feed(frame, Some(out));
+    }
+
+    fn feed(&mut self, frame: &Frame<'_>, mut out: Sink<'_>) {
         let core = &mut self.core;
         core.frame_no += 1;
         if core.first_ts.is_none() {
@@ -108,12 +129,16 @@ impl Analyzer {
         let streams = &mut self.streams;
         self.decoder.decode(frame, &mut |ev| match ev {
             DecodeEvent::Segment(seg) => match seg.transport {
-                Transport::Udp => core.on_udp(&seg),
+                Transport::Udp => core.on_udp(&seg, &mut out),
                 // A TCP/SCTP header quoted in an ICMP error is a fragment of a segment already
                 // seen; feeding it to reassembly would only add a bogus retransmission.
                 Transport::Tcp | Transport::Sctp if seg.icmp_quoted => {}
-                Transport::Tcp => streams.on_tcp(&seg, &mut |sev| core.on_stream_event(sev)),
-                Transport::Sctp => streams.on_sctp(&seg, &mut |sev| core.on_stream_event(sev)),
+                Transport::Tcp => streams.on_tcp(&seg, &mut |sev| {
+                    core.on_stream_event(sev, &mut out);
+                }),
+                Transport::Sctp => streams.on_sctp(&seg, &mut |sev| {
+                    core.on_stream_event(sev, &mut out);
+                }),
                 Transport::Ws => {}
             },
             DecodeEvent::Malformed {
@@ -154,7 +179,8 @@ impl Analyzer {
     /// Ends the input: flushes partial streams and builds the report.
     pub fn finish(mut self) -> Report {
         let core = &mut self.core;
-        self.streams.flush(&mut |sev| core.on_stream_event(sev));
+        self.streams
+            .flush(&mut |sev| core.on_stream_event(sev, &mut None));
         if core.udp_other > 0 {
             core.ignored
                 .insert("udp_not_sip_or_rtp".into(), core.udp_other);
@@ -171,7 +197,7 @@ impl Analyzer {
 }
 
 impl Core {
-    fn on_udp(&mut self, seg: &Segment<'_>) {
+    fn on_udp(&mut self, seg: &Segment<'_>, out: &mut Sink<'_>) {
         if seg.icmp_quoted {
             // An ICMP error quoting a datagram: the datagram was already seen (or lost) on its
             // way; it is listed as a SIP message (as tshark does) but feeds neither the call
@@ -182,25 +208,54 @@ impl Core {
             return;
         }
         if self.media.on_udp(seg, self.frame_no) {
+            self.forward_rtcp(seg, out);
             return;
         }
         if crate::sip::looks_like_sip(seg.payload) {
-            self.on_sip(seg.ts, seg.flow, Transport::Udp, seg.payload);
-        } else if !self.media.on_unknown_udp(seg, self.frame_no) {
+            self.on_sip(seg.ts, seg.flow, Transport::Udp, seg.payload, out);
+        } else if self.media.on_unknown_udp(seg, self.frame_no) {
+            self.forward_rtcp(seg, out);
+        } else {
             self.udp_other += 1;
         }
     }
 
-    fn on_stream_event(&mut self, ev: StreamEvent<'_>) {
+    /// Hands an RTCP packet the media tracker just took to the live consumer.
+    fn forward_rtcp(&mut self, seg: &Segment<'_>, out: &mut Sink<'_>) {
+        let Some(key) = self.media.last_rtcp.take() else {
+            return;
+        };
+        if let Some(out) = out.as_mut() {
+            let call_id = self.legs.all().get(key).map(|l| l.call_id.as_str());
+            out(live::LiveEvent::Rtcp {
+                ts: seg.ts,
+                flow: seg.flow,
+                bytes: seg.payload,
+                call_id,
+            });
+        }
+    }
+
+    fn on_stream_event(&mut self, ev: StreamEvent<'_>, out: &mut Sink<'_>) {
         match ev {
-            StreamEvent::Message(m) => self.on_sip(m.ts, m.flow, m.transport, m.bytes),
+            StreamEvent::Message(m) => {
+                self.on_sip(m.ts, m.flow, m.transport, m.bytes, out);
+            }
             StreamEvent::Malformed { error, bytes, .. } => {
                 self.malformed("sip_stream".into(), error.to_string(), bytes.len());
             }
         }
     }
 
-    fn on_sip(&mut self, ts: Nanos, flow: Flow, transport: Transport, bytes: &[u8]) {
+    /// Returns the index of the message's leg (`None` when it did not parse).
+    fn on_sip(
+        &mut self,
+        ts: Nanos,
+        flow: Flow,
+        transport: Transport,
+        bytes: &[u8],
+        out: &mut Sink<'_>,
+    ) -> Option<usize> {
         let index = self.messages.len();
         let base = self.first_ts.unwrap_or(ts);
         match sip_summary::summarize(
@@ -223,7 +278,19 @@ impl Core {
                 for m in &info.media {
                     self.media.announce(m, leg);
                 }
-                self.messages.push(record);
+                if let Some(out) = out.as_mut() {
+                    out(live::LiveEvent::Sip {
+                        ts,
+                        flow,
+                        transport,
+                        bytes,
+                        call_id: Some(info.call_id.as_str()),
+                    });
+                }
+                if !self.cfg.live {
+                    self.messages.push(record);
+                }
+                Some(leg)
             }
             Err(mut record) => {
                 record.frame = self.frame_no;
@@ -233,7 +300,20 @@ impl Core {
                     record.error.clone().unwrap_or_default(),
                     bytes.len(),
                 );
-                self.messages.push(*record);
+                // Kept and forwarded even when it does not parse: never a silent drop.
+                if let Some(out) = out.as_mut() {
+                    out(live::LiveEvent::Sip {
+                        ts,
+                        flow,
+                        transport,
+                        bytes,
+                        call_id: None,
+                    });
+                }
+                if !self.cfg.live {
+                    self.messages.push(*record);
+                }
+                None
             }
         }
     }
@@ -255,7 +335,9 @@ impl Core {
         record.frame = self.frame_no;
         record.time_rel = time::rel(seg.ts, base);
         record.quirks.push("icmp_quoted".into());
-        self.messages.push(record);
+        if !self.cfg.live {
+            self.messages.push(record);
+        }
     }
 
     fn malformed(&mut self, layer: String, error: String, len: usize) {

@@ -2,7 +2,7 @@
 //! Schema is stable: fields are added, never renamed (documented in the README).
 use crate::calls::{LegKind, LegState, LinkReason};
 use crate::net::{Endpoint, Transport};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Report {
@@ -192,7 +192,7 @@ pub struct MalformedRecord {
     pub len: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StreamRecord {
     pub id: usize,
     pub src: Endpoint,
@@ -204,7 +204,7 @@ pub struct StreamRecord {
     pub call: Option<usize>,
     pub call_id: Option<String>,
     /// How the stream was found: `sdp` or `heuristic`.
-    pub found_by: &'static str,
+    pub found_by: std::borrow::Cow<'static, str>,
     /// Frame number of the stream's first packet.
     pub first_frame: u64,
     pub start: String,
@@ -236,14 +236,14 @@ pub struct StreamRecord {
     pub r_factor: Option<f64>,
     pub mos_reason: Option<String>,
     /// MOS per 10 s window.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub mos_intervals: Vec<IntervalRecord>,
     /// What the endpoints reported in RTCP (loss, jitter, RTT), beside our own figures.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rtcp: Option<RtcpRecord>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Rfc3550Record {
     pub expected: u64,
     pub lost: i64,
@@ -252,7 +252,7 @@ pub struct Rfc3550Record {
     pub burst_ratio: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IntervalRecord {
     pub start_rel: f64,
     pub packets: u64,
@@ -260,18 +260,18 @@ pub struct IntervalRecord {
     pub mos: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RtcpRecord {
     pub reported_fraction_lost: Option<f64>,
     pub reported_cumulative_lost: Option<i64>,
     pub reported_jitter_ms: Option<f64>,
     pub rtt_ms: Option<f64>,
     /// RTCP-XR VoIP Metrics (RFC 3611 block 7) the receiver reported about this stream.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub xr: Option<XrRecord>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct XrRecord {
     pub loss_rate: f64,
     pub discard_rate: f64,

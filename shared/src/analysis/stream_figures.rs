@@ -8,17 +8,15 @@ use crate::rtp::emodel::{mos_for_interval, mos_for_stream};
 
 pub(super) fn record(
     id: usize,
-    t: &mut Tracked,
+    t: &Tracked,
     media: &MediaTracker,
     call: Option<usize>,
     call_id: Option<String>,
     base: u64,
 ) -> StreamRecord {
-    // The interval still open at end of input counts too.
+    // The interval still open at end of input (or at a periodic report) counts too.
     let open = t.stats.current_interval();
-    if open.received > 0 {
-        t.intervals.push(open);
-    }
+    let open = (open.received > 0).then_some(open);
     let row = t.stats.tshark().row();
     let session = t.rtcp_key.and_then(|k| media.rtcp.get(&k));
     let rtt_ms = session
@@ -37,6 +35,7 @@ pub(super) fn record(
         (CodecLookup::Voice(codec), Ok(q)) => t
             .intervals
             .iter()
+            .chain(open.iter())
             .map(|iv| IntervalRecord {
                 start_rel: rel(iv.start, base),
                 packets: u64::from(iv.received),
@@ -96,7 +95,7 @@ pub(super) fn record(
         codec,
         call,
         call_id,
-        found_by: t.found_by,
+        found_by: t.found_by.into(),
         first_frame: t.first_frame,
         start: rfc3339(t.stats.first_arrival()),
         end: rfc3339(t.stats.last_arrival()),

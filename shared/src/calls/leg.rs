@@ -407,4 +407,28 @@ impl Legs {
     pub fn into_vec(self) -> Vec<Leg> {
         self.legs
     }
+
+    /// Keeps the legs `keep` accepts (given their index), in order. Returns the new index of
+    /// every old one (`None` when removed).
+    pub fn retain(&mut self, mut keep: impl FnMut(usize, &Leg) -> bool) -> Vec<Option<usize>> {
+        let mut map = Vec::with_capacity(self.legs.len());
+        let mut next = 0;
+        let mut i = 0;
+        self.legs.retain(|leg| {
+            let k = keep(i, leg);
+            i += 1;
+            map.push(k.then_some(next));
+            next += usize::from(k);
+            k
+        });
+        self.by_call_id
+            .retain(|_, idx| match map.get(*idx).copied().flatten() {
+                Some(n) => {
+                    *idx = n;
+                    true
+                }
+                None => false,
+            });
+        map
+    }
 }

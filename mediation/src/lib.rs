@@ -2,6 +2,12 @@
 //! over these modules, and the benchmarks in `benches/` drive them directly.
 //!
 //! - [`analyze`]: offline analysis of capture files (`callscope-mediation analyze`).
+//! - [`config`]: the `serve` configuration (TOML, validated, documented defaults).
+//! - [`engine`]: the ingest pipeline: dedup, durable writes, acknowledgements, call assembly.
+//! - [`storage_adapter`]: the small storage trait the pipeline needs.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod config;
+pub mod engine;
+pub mod storage_adapter;

@@ -1,0 +1,293 @@
+//! The ingest thread. Durability first: a batch is written (synced) before it is acknowledged
+//! to its probe and before it feeds call assembly, so a crash loses nothing acknowledged, and
+//! a restart rebuilds open calls from the stored open messages.
+use crate::storage_adapter::EngineStore;
+use callscope_shared::analysis::AnalyzerConfig;
+use callscope_shared::analysis::assemble::{AssembledCall, CallAssembler, SipInput};
+use callscope_shared::analysis::live::{LivePolicy, StreamReport};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// One item from a source.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Sip(SipInput),
+    Report(StreamReport),
+}
+
+/// Where an acknowledgement goes: `(spool id, highest durable sequence)`.
+pub type AckSender = tokio::sync::mpsc::UnboundedSender<(u64, u64)>;
+
+/// Items from one source, in the source's order.
+#[derive(Debug)]
+pub struct Batch {
+    /// Probe, agent or SBC name (its certificate subject, HEP capture agent, or config name).
+    pub source: Arc<str>,
+    /// A probe's spool id and each item's sequence number (exactly-once across reconnects).
+    pub spool: Option<u64>,
+    pub items: Vec<(Option<u64>, Input)>,
+    pub ack: Option<AckSender>,
+}
+
+/// Counters shown by the status API and logs.
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    pub sip_messages: AtomicU64,
+    pub stream_reports: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub malformed_sip: AtomicU64,
+    pub calls_stored: AtomicU64,
+    pub other_stored: AtomicU64,
+    pub batches: AtomicU64,
+    pub write_errors: AtomicU64,
+    pub open_legs: AtomicU64,
+    pub open_bytes: AtomicU64,
+    pub recovered_messages: AtomicU64,
+}
+
+impl EngineStats {
+    pub fn snapshot(&self) -> serde_json::Value {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        serde_json::json!({
+            "sip_messages": g(&self.sip_messages),
+            "stream_reports": g(&self.stream_reports),
+            "duplicates_dropped": g(&self.duplicates),
+            "malformed_sip": g(&self.malformed_sip),
+            "calls_stored": g(&self.calls_stored),
+            "other_stored": g(&self.other_stored),
+            "batches": g(&self.batches),
+            "write_errors": g(&self.write_errors),
+            "open_legs": g(&self.open_legs),
+            "open_bytes": g(&self.open_bytes),
+            "recovered_messages": g(&self.recovered_messages),
+        })
+    }
+}
+
+/// Handle the listeners use to feed the ingest thread.
+#[derive(Clone)]
+pub struct PipelineHandle {
+    tx: Sender<Msg>,
+    pub stats: Arc<EngineStats>,
+}
+
+enum Msg {
+    Batch(Batch),
+    /// Store every open call now and answer (end of a pcap import, shutdown).
+    Flush(crossbeam_channel::Sender<()>),
+}
+
+impl PipelineHandle {
+    /// Queues a batch; blocks when the ingest thread is behind (back-pressure to the sockets).
+    pub fn send(&self, b: Batch) -> bool {
+        self.tx.send(Msg::Batch(b)).is_ok()
+    }
+
+    /// Stores every open call and waits until it is durable.
+    pub fn flush(&self) {
+        let (tx, rx) = bounded(1);
+        if self.tx.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.recv();
+        }
+    }
+}
+
+pub struct Pipeline {
+    store: Box<dyn EngineStore>,
+    assembler: CallAssembler,
+    policy: LivePolicy,
+    cursors: HashMap<u64, u64>,
+    stats: Arc<EngineStats>,
+    rx: Receiver<Msg>,
+}
+
+/// Most items written in one durable write (group commit).
+const MAX_GROUP: usize = 20_000;
+
+impl Pipeline {
+    /// Opens the pipeline over `store`, replaying the open messages of a previous run.
+    pub fn start(
+        store: Box<dyn EngineStore>,
+        analyzer: AnalyzerConfig,
+        policy: LivePolicy,
+    ) -> anyhow::Result<(PipelineHandle, std::thread::JoinHandle<()>)> {
+        let (tx, rx) = bounded(1024);
+        let stats = Arc::new(EngineStats::default());
+        let mut p = Pipeline {
+            cursors: store.cursors()?,
+            assembler: CallAssembler::new(analyzer),
+            store,
+            policy,
+            stats: stats.clone(),
+            rx,
+        };
+        let open = p.store.open_inputs()?;
+        let n = open.len();
+        for input in open {
+            p.feed(input);
+        }
+        p.stats
+            .recovered_messages
+            .store(n as u64, Ordering::Relaxed);
+        if n > 0 {
+            tracing::info!(
+                messages = n,
+                "recovered open calls from the database after restart"
+            );
+        }
+        let join = std::thread::Builder::new()
+            .name("ingest".into())
+            .spawn(move || p.run())?;
+        Ok((PipelineHandle { tx, stats }, join))
+    }
+
+    fn run(mut self) {
+        let mut last_poll = Instant::now();
+        loop {
+            match self.rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(Msg::Batch(b)) => {
+                    let mut group = vec![b];
+                    let mut n: usize = group.iter().map(|b| b.items.len()).sum();
+                    // Group commit: take what is already queued, up to a bound.
+                    while n < MAX_GROUP {
+                        match self.rx.try_recv() {
+                            Ok(Msg::Batch(b)) => {
+                                n += b.items.len();
+                                group.push(b);
+                            }
+                            Ok(Msg::Flush(done)) => {
+                                self.commit(std::mem::take(&mut group));
+                                self.flush_all();
+                                let _ = done.send(());
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.commit(group);
+                }
+                Ok(Msg::Flush(done)) => {
+                    self.flush_all();
+                    let _ = done.send(());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    // Shutdown: open calls stay open in the database and resume at restart.
+                    return;
+                }
+            }
+            if last_poll.elapsed() >= Duration::from_secs(1) {
+                last_poll = Instant::now();
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(0);
+                let done = self.assembler.poll(now, &self.policy);
+                self.store_calls(done);
+            }
+        }
+    }
+
+    /// Dedups, writes durably, acknowledges, then assembles.
+    fn commit(&mut self, group: Vec<Batch>) {
+        if group.is_empty() {
+            return;
+        }
+        let mut fresh: Vec<(Arc<str>, Input)> = Vec::new();
+        let mut acks: Vec<(AckSender, u64, u64)> = Vec::new();
+        let mut cursor_updates: HashMap<u64, u64> = HashMap::new();
+        for b in group {
+            self.stats.batches.fetch_add(1, Ordering::Relaxed);
+            let mut high = None;
+            for (seq, input) in b.items {
+                if let (Some(spool), Some(seq)) = (b.spool, seq) {
+                    let cur = cursor_updates
+                        .get(&spool)
+                        .or_else(|| self.cursors.get(&spool))
+                        .copied();
+                    if cur.is_some_and(|c| seq <= c) {
+                        // Re-sent after a reconnect: already stored.
+                        self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                        high = high.max(Some(seq));
+                        continue;
+                    }
+                    cursor_updates.insert(spool, seq);
+                    high = high.max(Some(seq));
+                }
+                fresh.push((b.source.clone(), input));
+            }
+            if let (Some(spool), Some(high), Some(ack)) = (b.spool, high, b.ack) {
+                acks.push((ack, spool, high));
+            }
+        }
+        let cursors: Vec<(u64, u64)> = cursor_updates.iter().map(|(k, v)| (*k, *v)).collect();
+        if let Err(e) = self.store.ingest(&fresh, &cursors) {
+            // Not acknowledged: the probe keeps it in its spool and sends it again.
+            self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, items = fresh.len(), "storage write failed; batch not acknowledged");
+            return;
+        }
+        self.cursors.extend(cursor_updates);
+        for (ack, spool, seq) in acks {
+            let _ = ack.send((spool, seq));
+        }
+        for input in fresh {
+            self.feed(input);
+        }
+        let (legs, _, bytes) = self.assembler.open();
+        self.stats.open_legs.store(legs as u64, Ordering::Relaxed);
+        self.stats.open_bytes.store(bytes as u64, Ordering::Relaxed);
+    }
+
+    fn feed(&mut self, (_source, input): (Arc<str>, Input)) {
+        match input {
+            Input::Sip(m) => {
+                self.stats.sip_messages.fetch_add(1, Ordering::Relaxed);
+                if self.assembler.on_sip(m).is_none() {
+                    self.stats.malformed_sip.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Input::Report(r) => {
+                self.stats.stream_reports.fetch_add(1, Ordering::Relaxed);
+                self.assembler.on_report(r);
+            }
+        }
+        // Unparsable messages are already stored as such; they never join a call.
+        let _ = self.assembler.take_unparsed();
+    }
+
+    fn flush_all(&mut self) {
+        let done = self.assembler.flush_all();
+        self.store_calls(done);
+    }
+
+    fn store_calls(&mut self, calls: Vec<AssembledCall>) {
+        if calls.is_empty() {
+            return;
+        }
+        let (n_calls, n_other) = calls.iter().fold((0, 0), |(c, o), a| {
+            if a.group.is_call {
+                (c + 1, o)
+            } else {
+                (c, o + 1)
+            }
+        });
+        match self.store.finish_calls(&calls) {
+            Ok(()) => {
+                self.stats
+                    .calls_stored
+                    .fetch_add(n_calls, Ordering::Relaxed);
+                self.stats
+                    .other_stored
+                    .fetch_add(n_other, Ordering::Relaxed);
+            }
+            Err(e) => {
+                // The messages stay open in the database: the calls are rebuilt at restart.
+                self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, calls = calls.len(), "storing finished calls failed");
+            }
+        }
+    }
+}

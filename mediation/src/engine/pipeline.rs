@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone)]
 pub enum Input {
     Sip(SipInput),
-    Report(StreamReport),
+    Report(Box<StreamReport>),
 }
 
 /// Where an acknowledgement goes: `(spool id, highest durable sequence)`.
@@ -251,7 +251,7 @@ impl Pipeline {
             }
             Input::Report(r) => {
                 self.stats.stream_reports.fetch_add(1, Ordering::Relaxed);
-                self.assembler.on_report(r);
+                self.assembler.on_report(*r);
             }
         }
         // Unparsable messages are already stored as such; they never join a call.

@@ -19,10 +19,9 @@ fn probe_output(rel: &str) -> Vec<Input> {
         ..Default::default()
     });
     let mut out = Vec::new();
-    let mut now = 0;
     for f in CaptureReader::new(&bytes).unwrap() {
         let f = f.unwrap();
-        now = f.ts;
+        let now = f.ts;
         probe.on_frame_live(&f, &mut |ev| {
             if let LiveEvent::Sip {
                 ts,

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod api;
 pub mod config;
 pub mod engine;
 pub mod storage_adapter;

@@ -41,7 +41,9 @@ fn probe_output(rel: &str) -> Vec<Input> {
         });
         probe.poll_reports(now, &policy, &mut |r| out.push(Input::Report(Box::new(r))));
     }
-    probe.prune(u64::MAX / 2, &policy, &mut |r| out.push(Input::Report(Box::new(r))));
+    probe.prune(u64::MAX / 2, &policy, &mut |r| {
+        out.push(Input::Report(Box::new(r)))
+    });
     out
 }
 

@@ -1,0 +1,106 @@
+//! `/api/v1` handlers over the [`CallReader`] the storage provides.
+use super::{ApiState, error};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+/// Call search parameters (all optional; `from`/`to` are RFC 3339 or seconds since epoch).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Caller or callee number/user, `*` and `?` wildcards.
+    pub number: Option<String>,
+    pub call_id: Option<String>,
+    pub ip: Option<String>,
+    /// `2xx`, `4xx`, ...
+    pub status: Option<String>,
+    pub min_duration_s: Option<f64>,
+    pub max_duration_s: Option<f64>,
+    pub mos_below: Option<f64>,
+    pub source: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// Read access to stored calls, as JSON documents (the storage decides the layout).
+pub trait CallReader: Send + Sync {
+    fn search(&self, q: &SearchParams) -> anyhow::Result<serde_json::Value>;
+    fn call(&self, id: &str) -> anyhow::Result<Option<serde_json::Value>>;
+    fn messages(&self, id: &str) -> anyhow::Result<Option<serde_json::Value>>;
+}
+
+pub(super) fn v1() -> Router<ApiState> {
+    Router::new()
+        .route("/status", get(status))
+        .route("/calls", get(search))
+        .route("/calls/{id}", get(call))
+        .route("/calls/{id}/messages", get(messages))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such endpoint: see /api/v1/status, /api/v1/calls, /api/v1/calls/{id}",
+            )
+        })
+}
+
+async fn status(State(s): State<ApiState>) -> Response {
+    Json(serde_json::json!({ "engine": s.stats.snapshot() })).into_response()
+}
+
+fn internal(e: anyhow::Error) -> Response {
+    tracing::error!(error = %e, "api: storage read failed");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "storage read failed; see the engine log",
+    )
+}
+
+async fn search(
+    State(s): State<ApiState>,
+    q: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Query(q) = match q {
+        Ok(q) => q,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("bad search parameters: {e}"),
+            );
+        }
+    };
+    let reader = s.reader.clone();
+    match tokio::task::spawn_blocking(move || reader.search(&q)).await {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e.into()),
+    }
+}
+
+async fn call(State(s): State<ApiState>, Path(id): Path<String>) -> Response {
+    let reader = s.reader.clone();
+    match tokio::task::spawn_blocking(move || reader.call(&id)).await {
+        Ok(Ok(Some(v))) => Json(v).into_response(),
+        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e.into()),
+    }
+}
+
+async fn messages(State(s): State<ApiState>, Path(id): Path<String>) -> Response {
+    let reader = s.reader.clone();
+    match tokio::task::spawn_blocking(move || reader.messages(&id)).await {
+        Ok(Ok(Some(v))) => Json(v).into_response(),
+        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e.into()),
+    }
+}

@@ -3,6 +3,7 @@
 //!
 //! `listeners -> Batch (crossbeam) -> ingest thread: dedup by spool sequence -> durable write
 //! -> acknowledgement -> CallAssembler -> finished calls -> durable write`.
+pub mod embedded;
 pub mod pipeline;
 
 pub use pipeline::{AckSender, Batch, EngineStats, Input, Pipeline, PipelineHandle};

@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// One item from a source.
 #[derive(Debug, Clone)]
@@ -102,6 +102,10 @@ pub struct Pipeline {
     cursors: HashMap<u64, u64>,
     stats: Arc<EngineStats>,
     rx: Receiver<Msg>,
+    /// Latest capture time received, and when: call timers run on capture time advanced by
+    /// the wall clock since, so an imported old capture closes calls by its own timeline.
+    max_ts: u64,
+    max_ts_at: Instant,
 }
 
 /// Most items written in one durable write (group commit).
@@ -123,6 +127,8 @@ impl Pipeline {
             policy,
             stats: stats.clone(),
             rx,
+            max_ts: 0,
+            max_ts_at: Instant::now(),
         };
         let open = p.store.open_inputs()?;
         let n = open.len();
@@ -180,10 +186,9 @@ impl Pipeline {
             }
             if last_poll.elapsed() >= Duration::from_secs(1) {
                 last_poll = Instant::now();
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(0);
+                let now = self
+                    .max_ts
+                    .saturating_add(self.max_ts_at.elapsed().as_nanos() as u64);
                 let done = self.assembler.poll(now, &self.policy);
                 self.store_calls(done);
             }
@@ -245,6 +250,10 @@ impl Pipeline {
         match input {
             Input::Sip(m) => {
                 self.stats.sip_messages.fetch_add(1, Ordering::Relaxed);
+                if m.ts > self.max_ts {
+                    self.max_ts = m.ts;
+                    self.max_ts_at = Instant::now();
+                }
                 if self.assembler.on_sip(m).is_none() {
                     self.stats.malformed_sip.fetch_add(1, Ordering::Relaxed);
                 }

@@ -1,0 +1,130 @@
+//! The embedded probe: frames captured (or read from a file) in the engine itself run through
+//! the probe's live analysis and enter the ingest pipeline like a remote probe's HEP would.
+use super::{Batch, Input, PipelineHandle};
+use anyhow::Context;
+use callscope_shared::analysis::assemble::SipInput;
+use callscope_shared::analysis::live::{LiveEvent, LivePolicy};
+use callscope_shared::analysis::{Analyzer, AnalyzerConfig};
+use callscope_shared::mmap::MappedFile;
+use callscope_shared::net::Nanos;
+use callscope_shared::wire::capture::{CaptureReader, Frame};
+use std::path::Path;
+use std::sync::Arc;
+
+const BATCH: usize = 1024;
+const SECOND: Nanos = 1_000_000_000;
+
+pub struct EmbeddedProbe {
+    analyzer: Analyzer,
+    handle: PipelineHandle,
+    source: Arc<str>,
+    pending: Vec<(Option<u64>, Input)>,
+    policy: LivePolicy,
+    last_tick: Nanos,
+    pub frames: u64,
+}
+
+impl EmbeddedProbe {
+    pub fn new(handle: PipelineHandle, cfg: AnalyzerConfig, policy: LivePolicy, name: &str) -> Self {
+        Self {
+            analyzer: Analyzer::new(AnalyzerConfig { live: true, ..cfg }),
+            handle,
+            source: Arc::from(name),
+            pending: Vec::with_capacity(BATCH),
+            policy,
+            last_tick: 0,
+            frames: 0,
+        }
+    }
+
+    pub fn on_frame(&mut self, f: &Frame<'_>) {
+        self.frames += 1;
+        let pending = &mut self.pending;
+        self.analyzer.on_frame_live(f, &mut |ev| {
+            if let LiveEvent::Sip {
+                ts,
+                flow,
+                transport,
+                bytes,
+                ..
+            } = ev
+            {
+                pending.push((
+                    None,
+                    Input::Sip(SipInput {
+                        ts,
+                        flow,
+                        transport,
+                        bytes: bytes.to_vec(),
+                    }),
+                ));
+            }
+        });
+        if f.ts >= self.last_tick + SECOND {
+            self.last_tick = f.ts;
+            self.tick(f.ts);
+        }
+        if self.pending.len() >= BATCH {
+            self.send();
+        }
+    }
+
+    /// Periodic reports and pruning at capture time `now`.
+    pub fn tick(&mut self, now: Nanos) {
+        let pending = &mut self.pending;
+        let mut push = |r| pending.push((None, Input::Report(Box::new(r))));
+        self.analyzer.poll_reports(now, &self.policy, &mut push);
+        self.analyzer.prune(now, &self.policy, &mut push);
+    }
+
+    fn send(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let items = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        self.handle.send(Batch {
+            source: self.source.clone(),
+            spool: None,
+            items,
+            ack: None,
+        });
+    }
+
+    /// End of input: every stream's final report, then every open call stored.
+    pub fn finish(mut self) {
+        let end = self.last_tick.saturating_add(self.policy.idle_timeout + self.policy.stream_idle);
+        let pending = &mut self.pending;
+        self.analyzer.prune(end, &self.policy, &mut |r| {
+            pending.push((None, Input::Report(Box::new(r))));
+        });
+        self.send();
+        self.handle.flush();
+    }
+}
+
+/// Imports a capture file through the embedded probe; returns the frames read.
+pub fn import_file(
+    path: &Path,
+    handle: PipelineHandle,
+    cfg: AnalyzerConfig,
+    policy: LivePolicy,
+    name: &str,
+) -> anyhow::Result<u64> {
+    let map = MappedFile::open(path)
+        .with_context(|| format!("cannot open capture '{}'", path.display()))?;
+    let reader = CaptureReader::new(map.bytes())
+        .with_context(|| format!("'{}' is not a readable capture", path.display()))?;
+    let mut probe = EmbeddedProbe::new(handle, cfg, policy, name);
+    for item in reader {
+        match item {
+            Ok(f) => probe.on_frame(&f),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "capture ends early; frames before it were imported");
+                break;
+            }
+        }
+    }
+    let frames = probe.frames;
+    probe.finish();
+    Ok(frames)
+}

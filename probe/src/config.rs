@@ -95,7 +95,8 @@ impl Default for LiveConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    /// pcap or pcapng file. Required.
+    /// pcap or pcapng file. Required. It is opened after privileges are dropped, so it must be
+    /// readable by `privileges.user`.
     pub path: PathBuf,
     /// `"recorded"` (the file's own pacing), `"max"` (as fast as possible) or a number: a
     /// factor of the recorded speed (`2.0` is twice as fast). Default `"recorded"`.

@@ -110,11 +110,15 @@ pub fn drop_privileges(user: &str, group: &str) -> Result<Outcome, PrivDropError
     })
 }
 
-/// Creates `dir` if missing and, when running as root with a user configured, makes it owned
-/// by that user with mode 0700, so the probe can still write it after the drop.
+/// Creates `dir` if missing (mode 0700: spooled records hold call data) and, when running as
+/// root with a user configured, makes it owned by that user with mode 0700, so the probe can
+/// still write it after the drop.
 pub fn prepare_dir(dir: &Path, user: &str, group: &str) -> Result<(), std::io::Error> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir)?;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     if user.is_empty() || !Uid::effective().is_root() {
         return Ok(());
     }

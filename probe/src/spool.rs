@@ -276,7 +276,10 @@ impl Spool {
     /// Opens (or creates) the spool in `cfg.dir` and recovers it.
     pub fn open(cfg: SpoolConfig) -> Result<Self, SpoolError> {
         let dir = cfg.dir.clone();
-        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        // Owner-only: records hold call data.
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
         let id = Self::open_meta(&dir)?;
         let mut recovery = Recovery::default();
 

@@ -204,6 +204,8 @@ pub struct Pipeline<A, E> {
     /// Encoded records of the current batch, back to back, and where each ends.
     buf: Vec<u8>,
     ends: Vec<usize>,
+    /// Records lost to spool write errors (logged once per failure, not per batch).
+    write_failures: u64,
 }
 
 impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
@@ -228,6 +230,7 @@ impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
             last_ts: 0,
             buf: Vec::with_capacity(1 << 20),
             ends: Vec::with_capacity(1024),
+            write_failures: 0,
         }
     }
 
@@ -321,13 +324,19 @@ impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
                     Ok(Some(_)) => stored += 1,
                     Ok(None) => {}
                     Err(e) => {
-                        tracing::error!(error = %e, "spool write failed; records are being lost");
+                        if self.write_failures == 0 {
+                            tracing::error!(error = %e, "spool write failed; records are being lost until the probe is restarted");
+                        }
+                        self.write_failures += 1;
                         break;
                     }
                 }
             }
-            if let Err(e) = spool.flush() {
+            if let Err(e) = spool.flush()
+                && self.write_failures == 0
+            {
                 tracing::error!(error = %e, "spool flush failed");
+                self.write_failures += 1;
             }
             self.spool.update_counters(&spool);
         }
@@ -428,5 +437,78 @@ mod tests {
         assert_eq!(v["call_id"], "abc@h");
         assert_eq!(v["src"], "127.0.0.1:5060");
         assert_eq!(v["ts"], 1000);
+    }
+
+    /// Emits one report per poll, and an RTCP event per frame.
+    struct Fake {
+        polls: Vec<Nanos>,
+    }
+
+    impl LiveAnalyzer for Fake {
+        type Report = (&'static str, Nanos);
+        fn on_frame_live(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(LiveEvent<'_>)) {
+            let flow: Flow = Flow {
+                src: callscope_shared::net::Endpoint::new([10, 0, 0, 1].into(), 4000),
+                dst: callscope_shared::net::Endpoint::new([10, 0, 0, 2].into(), 4001),
+            };
+            out(LiveEvent::Rtcp {
+                ts: frame.ts,
+                flow,
+                bytes: frame.data,
+                call_id: Some("c1"),
+            });
+        }
+        fn poll_reports(&mut self, now: Nanos, out: &mut dyn FnMut(Self::Report)) {
+            self.polls.push(now);
+            out(("stream", now));
+        }
+    }
+
+    #[test]
+    fn reports_follow_capture_time_once_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let counters = Arc::new(Counters::default());
+        let spool = SharedSpool::new(
+            Spool::open(SpoolConfig::new(dir.path(), 1 << 20)).unwrap(),
+            counters.clone(),
+        );
+        let mut p = Pipeline::new(
+            Fake { polls: Vec::new() },
+            JsonLines,
+            spool.clone(),
+            counters.clone(),
+            Clock::Capture,
+            Duration::from_secs(5),
+        );
+        let s = 1_000_000_000u64;
+        // Frames every second of capture time for 12 s: reports at 5 s and 10 s after the
+        // first frame, whatever the replay speed.
+        for t in 0..=12 {
+            let mut b = FrameBatch::default();
+            b.push(&Frame {
+                ts: 100 * s + t * s,
+                link_type: LinkType::RAW,
+                data: b"rtcp",
+                orig_len: 4,
+                interface: 0,
+            });
+            p.on_batch(&b);
+        }
+        assert_eq!(p.analyzer.polls, vec![105 * s, 110 * s]);
+        let c = counters.snapshot();
+        assert_eq!(c.rtcp_packets, 13);
+        assert_eq!(c.streams, 2);
+        assert_eq!(c.records, 15);
+        let kinds: Vec<String> = spool
+            .lock()
+            .read_from(1)
+            .unwrap()
+            .map(|r| {
+                let v: serde_json::Value = serde_json::from_slice(&r.unwrap().bytes).unwrap();
+                v["kind"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(kinds.iter().filter(|k| *k == "stream_report").count(), 2);
+        assert_eq!(kinds.iter().filter(|k| *k == "rtcp").count(), 13);
     }
 }

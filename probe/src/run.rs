@@ -1,0 +1,191 @@
+//! `callscope-probe run`: wires capture, analysis, spool, sender, status and signals.
+//!
+//! Order matters: the capture is opened first (needs root or CAP_NET_RAW), directories the
+//! probe writes are handed to the configured user, privileges are dropped, and only then are
+//! the spool opened, the status socket bound and the threads started.
+use anyhow::Context;
+use callscope_probe::batch::{BatchPool, BatchWriter};
+use callscope_probe::capture::LiveCapture;
+use callscope_probe::config::{Config, Source};
+use callscope_probe::pipeline::{Clock, InterimAnalyzer, JsonLines, Pipeline};
+use callscope_probe::sender::{self, ConnectFuture, SenderConfig, SharedSpool, ToyFraming};
+use callscope_probe::spool::{Spool, SpoolConfig};
+use callscope_probe::status::{self, Counters};
+use callscope_probe::{privdrop, replay};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+pub(crate) fn run(config: Option<&Path>) -> anyhow::Result<()> {
+    let cfg = match config {
+        Some(p) => Config::load(p)?,
+        None => {
+            let c = Config::default();
+            c.validate()?;
+            tracing::info!("no --config given: using the documented defaults");
+            c
+        }
+    };
+    let counters = Arc::new(Counters::default());
+    let source = cfg.source();
+
+    // 1. The capture, while still privileged.
+    let mut live = match &source {
+        Source::Live(l) => Some(LiveCapture::open(l)?),
+        Source::File(_) => None,
+    };
+
+    // 2. Directories written after the drop, then the drop itself.
+    let (user, group) = (&cfg.privileges.user, &cfg.privileges.group);
+    privdrop::prepare_dir(&cfg.spool.dir, user, group).with_context(|| {
+        format!(
+            "cannot prepare spool directory {}; check spool.dir",
+            cfg.spool.dir.display()
+        )
+    })?;
+    if let Some(dir) = cfg
+        .status
+        .socket
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        privdrop::prepare_dir(dir, user, group).with_context(|| {
+            format!(
+                "cannot create status socket directory {}; check status.socket",
+                dir.display()
+            )
+        })?;
+    }
+    privdrop::drop_privileges(user, group)?;
+
+    // 3. Spool and status endpoint.
+    let spool = Spool::open(SpoolConfig::new(&cfg.spool.dir, cfg.spool.max_bytes))?;
+    tracing::info!(
+        dir = %cfg.spool.dir.display(),
+        spool_id = format_args!("{:016x}", spool.id()),
+        pending = spool.usage().records,
+        next_seq = spool.next_seq(),
+        "spool open"
+    );
+    let shared = SharedSpool::new(spool, counters.clone());
+    let started = SystemTime::now();
+    let (c2, id, name) = (counters.clone(), cfg.agent.id, cfg.agent.name.clone());
+    let _status = status::serve(&cfg.status.socket, move || {
+        status::document(&c2, id, &name, started)
+    })?;
+
+    // 4. Capture/replay thread and analysis thread.
+    let pool = BatchPool::new(64);
+    let (tx, rx) = crossbeam_channel::bounded(32);
+    let writer = BatchWriter::new(pool.clone(), tx);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut stopper = None;
+    let (capture_thread, clock) = match (&source, live.take()) {
+        (Source::Live(_), Some(mut cap)) => {
+            stopper = Some(cap.stopper());
+            let h = cap.spawn(writer, counters.clone())?;
+            (
+                std::thread::spawn(move || h.join().map(|r| r.map_err(anyhow::Error::from))),
+                Clock::Wall,
+            )
+        }
+        (Source::File(f), _) => {
+            let h = replay::spawn(
+                f.path.clone(),
+                f.speed,
+                writer,
+                counters.clone(),
+                stop.clone(),
+            )?;
+            (
+                std::thread::spawn(move || {
+                    h.join().map(|r| r.map(|_| ()).map_err(anyhow::Error::from))
+                }),
+                Clock::Capture,
+            )
+        }
+        (Source::Live(_), None) => anyhow::bail!("internal: live capture not open"),
+    };
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let pipeline = Pipeline::new(
+        InterimAnalyzer::default(),
+        JsonLines,
+        shared.clone(),
+        counters.clone(),
+        clock,
+        cfg.report_interval(),
+    );
+    let analysis = std::thread::Builder::new()
+        .name("analysis".into())
+        .spawn(move || {
+            pipeline.run(&rx, &pool);
+            let _ = done_tx.send(());
+        })?;
+
+    // 5. Sender, counters log and signals on a small tokio runtime.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let engine = cfg.engine.clone();
+    rt.block_on(async {
+        let (sd_tx, sd_rx) = tokio::sync::watch::channel(false);
+        // TODO(lead: TLS + HEP): connect with mutual TLS to engine.address (server name
+        // engine.server_name, files from [tls]) and use the HEP framing.
+        let connect = move || -> ConnectFuture {
+            let addr = engine.address;
+            Box::pin(async move {
+                Err(std::io::Error::other(format!(
+                    "HEP over TLS to {addr} is not available in this build; records are kept in the spool"
+                )))
+            })
+        };
+        let sender = tokio::spawn(sender::run(
+            shared.clone(),
+            SenderConfig::default(),
+            ToyFraming,
+            connect,
+            sd_rx,
+        ));
+        let mut tick = tokio::time::interval(cfg.report_interval());
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut done = std::pin::pin!(done_rx);
+        let mut input_done = false;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => status::log_line(&counters.snapshot()),
+                _ = tokio::signal::ctrl_c() => { tracing::info!("interrupted; stopping"); break; }
+                _ = term.recv() => { tracing::info!("terminated; stopping"); break; }
+                _ = &mut done, if !input_done => {
+                    input_done = true;
+                    tracing::info!("input finished; forwarding goes on until the spool is empty or the probe is stopped");
+                }
+            }
+            if input_done && shared.lock().usage().records == 0 {
+                break;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        if let Some(s) = &stopper {
+            s.stop();
+        }
+        let _ = sd_tx.send(true);
+        let _ = sender.await;
+        anyhow::Ok(())
+    })?;
+    let cap = capture_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("capture thread panicked"))?;
+    let _ = analysis.join();
+    {
+        let mut s = shared.lock();
+        s.sync()?;
+        shared.update_counters(&s);
+    }
+    status::log_line(&counters.snapshot());
+    match cap {
+        Ok(r) => r,
+        Err(_) => anyhow::bail!("capture thread panicked"),
+    }
+}

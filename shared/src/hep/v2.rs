@@ -22,6 +22,8 @@
 //!   The padding is detected by the header length byte: `hp_l` = address end + 10 means a
 //!   packed 10-byte time header, `hp_l` = address end + 12 or anything else (captagent and
 //!   Kamailio write `hp_l` = address end; sngrep writes a truncated `htons(total)`) means 12.
+//!   The padding bytes are uninitialised memory (sngrep 1.6 sends non-zero bytes there), so
+//!   they cannot be recognised by content.
 //! - Byte order of the time fields: little-endian, unless that gives microseconds >= 1e6 and
 //!   big-endian does not (a big-endian sender).
 //! - AF_INET6 is 10 on Linux; the BSD, macOS and Windows values (23, 24, 28, 30) are accepted.

@@ -7,6 +7,7 @@
 //! - [`sip`]: zero-copy SIP and SDP parsers.
 //! - [`rtp`]: RTP/RTCP views, per-stream statistics (RFC 3550 and tshark's), E-model.
 //! - [`calls`]: transactions, dialogs, legs and calls.
+//! - [`hep`]: HEP (HEPv3/EEPv3, HEPv1/v2) codec, stream framing, callscope's extension chunks.
 //! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
 //!
 //! Protocol logic here does no I/O and reads no clock: every function is driven by the
@@ -16,6 +17,7 @@
 
 pub mod analysis;
 pub mod calls;
+pub mod hep;
 pub mod mmap;
 pub mod net;
 pub mod rtp;

@@ -8,6 +8,8 @@
 //! - [`rtp`]: RTP/RTCP views, per-stream statistics (RFC 3550 and tshark's), E-model.
 //! - [`calls`]: transactions, dialogs, legs and calls.
 //! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
+//! - `pki` (feature `tls`): TLS identities, trust store and rustls configurations for the
+//!   daemons; it reads and writes key and certificate files.
 //!
 //! Protocol logic here does no I/O and reads no clock: every function is driven by the
 //! timestamps it is given. The one exception to `unsafe_code = deny` is [`mmap`], which maps
@@ -18,6 +20,8 @@ pub mod analysis;
 pub mod calls;
 pub mod mmap;
 pub mod net;
+#[cfg(feature = "tls")]
+pub mod pki;
 pub mod rtp;
 pub mod sip;
 pub mod stream;

@@ -2,6 +2,9 @@
 //! over these modules, and the benchmarks in `benches/` drive them directly.
 //!
 //! - [`analyze`]: offline analysis of capture files (`callscope-mediation analyze`).
+//! - [`pki_cli`]: `cert`, `trust` and `probe-cert`: the engine's TLS identity, trust store and
+//!   probe certificates.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod pki_cli;

@@ -264,3 +264,50 @@ pub fn certificates_pem(certs: &[CertificateDer<'_>]) -> String {
         .map(|c| pem::encode_config(&pem::Pem::new("CERTIFICATE", c.as_ref()), config))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_formats_like_openssl_and_matches_prefixes() {
+        let fp = Fingerprint([0xab; 32]);
+        let shown = fp.to_string();
+        assert_eq!(shown.len(), 32 * 3 - 1);
+        assert!(shown.starts_with("AB:AB:") && shown.ends_with(":AB"));
+        assert_eq!(fp.hex(), "ab".repeat(32));
+        assert_eq!(fp.short(), "ab".repeat(8));
+        assert!(fp.starts_with("AB:ab:AB:AB"));
+        assert!(fp.starts_with("abababab"));
+        assert!(!fp.starts_with("ababac"));
+        assert!(!fp.starts_with(""));
+        assert!(!fp.starts_with("probe-1"));
+        // FIPS 180-2 B.1: SHA-256("abc").
+        assert_eq!(
+            Fingerprint::of(b"abc").hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn parse_certificates_says_what_is_wrong() {
+        let err = parse_certificates(b"").unwrap_err().to_string();
+        assert!(err.contains("not a valid X.509 certificate"), "{err}");
+        let err =
+            parse_certificates(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("X.509"), "{err}");
+        let err =
+            parse_certificates(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("no certificate found"), "{err}");
+    }
+
+    #[test]
+    fn utc_format() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+    }
+}

@@ -4,11 +4,16 @@
 //! - [`analyze`]: offline analysis of capture files (`callscope-mediation analyze`).
 //! - [`config`]: the `serve` configuration (TOML, validated, documented defaults).
 //! - [`engine`]: the ingest pipeline: dedup, durable writes, acknowledgements, call assembly.
+//! - [`ingest`]: network ingest: HEP (TLS, TCP, UDP).
 //! - [`storage_adapter`]: the small storage trait the pipeline needs.
+//! - [`pki_cli`]: `cert`, `trust` and `probe-cert`: the engine's TLS identity, trust store and
+//!   probe certificates.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
 pub mod api;
 pub mod config;
 pub mod engine;
+pub mod ingest;
+pub mod pki_cli;
 pub mod storage_adapter;

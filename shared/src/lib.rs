@@ -9,6 +9,8 @@
 //! - [`calls`]: transactions, dialogs, legs and calls.
 //! - [`hep`]: HEP (HEPv3/EEPv3, HEPv1/v2) codec, stream framing, callscope's extension chunks.
 //! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
+//! - `pki` (feature `tls`): TLS identities, trust store and rustls configurations for the
+//!   daemons; it reads and writes key and certificate files.
 //!
 //! Protocol logic here does no I/O and reads no clock: every function is driven by the
 //! timestamps it is given. The one exception to `unsafe_code = deny` is [`mmap`], which maps
@@ -20,6 +22,8 @@ pub mod calls;
 pub mod hep;
 pub mod mmap;
 pub mod net;
+#[cfg(feature = "tls")]
+pub mod pki;
 pub mod rtp;
 pub mod sip;
 pub mod stream;

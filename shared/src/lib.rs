@@ -8,6 +8,8 @@
 //! - [`rtp`]: RTP/RTCP views, per-stream statistics (RFC 3550 and tshark's), E-model.
 //! - [`calls`]: transactions, dialogs, legs and calls.
 //! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
+//! - [`ipfix`]: the SBC comm-monitor IPFIX export and template-based IPFIX (collector
+//!   session, exporter).
 //!
 //! Protocol logic here does no I/O and reads no clock: every function is driven by the
 //! timestamps it is given. The one exception to `unsafe_code = deny` is [`mmap`], which maps
@@ -16,6 +18,7 @@
 
 pub mod analysis;
 pub mod calls;
+pub mod ipfix;
 pub mod mmap;
 pub mod net;
 pub mod rtp;

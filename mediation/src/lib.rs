@@ -2,6 +2,9 @@
 //! over these modules, and the benchmarks in `benches/` drive them directly.
 //!
 //! - [`analyze`]: offline analysis of capture files (`callscope-mediation analyze`).
+//! - [`sbc`]: Oracle/Acme SBC comm-monitor IPFIX over a stream: collector session and a test
+//!   exporter that replays a capture's SIP.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod sbc;

@@ -8,6 +8,8 @@
 //! - [`storage_adapter`]: the small storage trait the pipeline needs.
 //! - [`pki_cli`]: `cert`, `trust` and `probe-cert`: the engine's TLS identity, trust store and
 //!   probe certificates.
+//! - [`sbc`]: Oracle/Acme SBC comm-monitor IPFIX over a stream: collector session and a test
+//!   exporter that replays a capture's SIP.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
@@ -16,4 +18,5 @@ pub mod config;
 pub mod engine;
 pub mod ingest;
 pub mod pki_cli;
+pub mod sbc;
 pub mod storage_adapter;

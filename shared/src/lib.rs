@@ -11,6 +11,8 @@
 //! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
 //! - `pki` (feature `tls`): TLS identities, trust store and rustls configurations for the
 //!   daemons; it reads and writes key and certificate files.
+//! - [`ipfix`]: the SBC comm-monitor IPFIX export and template-based IPFIX (collector
+//!   session, exporter).
 //!
 //! Protocol logic here does no I/O and reads no clock: every function is driven by the
 //! timestamps it is given. The one exception to `unsafe_code = deny` is [`mmap`], which maps
@@ -20,6 +22,7 @@
 pub mod analysis;
 pub mod calls;
 pub mod hep;
+pub mod ipfix;
 pub mod mmap;
 pub mod net;
 #[cfg(feature = "tls")]

@@ -14,170 +14,75 @@
 use crate::batch::{BatchPool, FrameBatch};
 use crate::sender::SharedSpool;
 use crate::status::Counters;
-use callscope_shared::net::{Flow, Nanos, Transport};
+use callscope_shared::net::Nanos;
 use callscope_shared::wire::capture::Frame;
-use callscope_shared::wire::decap::{DecodeEvent, Decoder, DecoderConfig};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// What the live analysis emits while frames go through it.
-#[derive(Debug, Clone, Copy)]
-pub enum LiveEvent<'a> {
-    /// One SIP message (a datagram, or one message framed out of a TCP/SCTP/WebSocket stream).
-    Sip {
-        ts: Nanos,
-        flow: Flow,
-        transport: Transport,
-        bytes: &'a [u8],
-        call_id: Option<&'a str>,
-    },
-    /// One RTCP (or RTCP-XR) compound packet of a tracked stream.
-    Rtcp {
-        ts: Nanos,
-        flow: Flow,
-        bytes: &'a [u8],
-        call_id: Option<&'a str>,
-    },
-}
+pub use callscope_shared::analysis::live::LiveEvent;
+use callscope_shared::analysis::live::{LivePolicy, StreamReport};
+use callscope_shared::analysis::{Analyzer, AnalyzerConfig};
 
 /// The live analysis as the pipeline uses it.
 pub trait LiveAnalyzer {
-    /// A per-stream quality report.
-    type Report: Serialize;
     fn on_frame_live(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(LiveEvent<'_>));
-    /// Reports of streams due at `now` (periodic, and of streams that ended).
-    fn poll_reports(&mut self, now: Nanos, out: &mut dyn FnMut(Self::Report));
+    /// Reports of streams due at `now` (periodic, and final ones of streams that ended).
+    fn poll_reports(&mut self, now: Nanos, out: &mut dyn FnMut(StreamReport));
+    /// End of input: the final report of every open stream.
+    fn finish(&mut self, _now: Nanos, _out: &mut dyn FnMut(StreamReport)) {}
     /// Malformed inputs seen so far.
     fn malformed(&self) -> u64 {
         0
     }
+    /// Open streams (status counter).
+    fn open_streams(&self) -> u64 {
+        0
+    }
 }
 
-/// Turns events and reports into record bytes for the spool.
+/// Turns events and reports into record bytes for the spool; false when one cannot be
+/// encoded (counted by the encoder, nothing appended).
 pub trait Encode {
-    fn encode_event(&mut self, ev: &LiveEvent<'_>, out: &mut Vec<u8>);
-    fn encode_report<R: Serialize>(&mut self, report: &R, out: &mut Vec<u8>);
+    fn encode_event(&mut self, ev: &LiveEvent<'_>, out: &mut Vec<u8>) -> bool;
+    fn encode_report(&mut self, report: &StreamReport, out: &mut Vec<u8>) -> bool;
 }
 
-/// Placeholder encoding, one JSON object per record. TODO(lead: HEP): replace by HEPv3.
-#[derive(Debug, Clone, Default)]
-pub struct JsonLines;
-
-#[derive(Serialize)]
-struct JsonEvent<'a> {
-    kind: &'static str,
-    ts: Nanos,
-    src: String,
-    dst: String,
-    transport: Transport,
-    call_id: Option<&'a str>,
-    payload: std::borrow::Cow<'a, str>,
+/// The shared analysis in live mode: `analyze`'s decoding, SIP framing and stream statistics,
+/// with memory bounded by the open calls (ended calls and idle streams are pruned after
+/// their final report).
+pub struct ProbeAnalyzer {
+    inner: Analyzer,
+    policy: LivePolicy,
 }
 
-impl Encode for JsonLines {
-    fn encode_event(&mut self, ev: &LiveEvent<'_>, out: &mut Vec<u8>) {
-        let (kind, ts, flow, transport, bytes, call_id) = match *ev {
-            LiveEvent::Sip {
-                ts,
-                flow,
-                transport,
-                bytes,
-                call_id,
-            } => ("sip", ts, flow, transport, bytes, call_id),
-            LiveEvent::Rtcp {
-                ts,
-                flow,
-                bytes,
-                call_id,
-            } => ("rtcp", ts, flow, Transport::Udp, bytes, call_id),
-        };
-        let doc = JsonEvent {
-            kind,
-            ts,
-            src: flow.src.to_string(),
-            dst: flow.dst.to_string(),
-            transport,
-            call_id,
-            payload: String::from_utf8_lossy(bytes),
-        };
-        let _ = serde_json::to_writer(&mut *out, &doc);
-    }
-
-    fn encode_report<R: Serialize>(&mut self, report: &R, out: &mut Vec<u8>) {
-        #[derive(Serialize)]
-        struct Doc<'r, R> {
-            kind: &'static str,
-            report: &'r R,
-        }
-        let _ = serde_json::to_writer(
-            &mut *out,
-            &Doc {
-                kind: "stream_report",
-                report,
-            },
-        );
-    }
-}
-
-/// Stop-gap analysis until the shared live API lands: decodes frames and emits every UDP
-/// datagram that looks like SIP, with its Call-ID. TCP/SCTP SIP, RTCP and media statistics
-/// are not produced. TODO(lead: live API): remove.
-#[derive(Debug)]
-pub struct InterimAnalyzer {
-    decoder: Decoder,
-    malformed: u64,
-}
-
-impl Default for InterimAnalyzer {
-    fn default() -> Self {
+impl ProbeAnalyzer {
+    pub fn new(mut cfg: AnalyzerConfig, policy: LivePolicy) -> Self {
+        cfg.live = true;
         Self {
-            decoder: Decoder::new(DecoderConfig::default()),
-            malformed: 0,
+            inner: Analyzer::new(cfg),
+            policy,
         }
     }
 }
 
-/// Serialisable nothing: the interim analysis makes no stream reports.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub enum NoReport {}
-
-impl LiveAnalyzer for InterimAnalyzer {
-    type Report = NoReport;
-
+impl LiveAnalyzer for ProbeAnalyzer {
     fn on_frame_live(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(LiveEvent<'_>)) {
-        let malformed = &mut self.malformed;
-        self.decoder.decode(frame, &mut |ev| match ev {
-            DecodeEvent::Segment(seg)
-                if seg.transport == Transport::Udp
-                    && !seg.icmp_quoted
-                    && callscope_shared::sip::looks_like_sip(seg.payload) =>
-            {
-                let call_id = callscope_shared::sip::SipMessage::parse(seg.payload)
-                    .ok()
-                    .and_then(|m| m.call_id())
-                    .and_then(|c| std::str::from_utf8(c).ok());
-                if call_id.is_none() {
-                    *malformed += 1;
-                }
-                out(LiveEvent::Sip {
-                    ts: seg.ts,
-                    flow: seg.flow,
-                    transport: Transport::Udp,
-                    bytes: seg.payload,
-                    call_id,
-                });
-            }
-            DecodeEvent::Malformed { .. } => *malformed += 1,
-            _ => {}
-        });
+        self.inner.on_frame_live(frame, out);
     }
-
-    fn poll_reports(&mut self, _now: Nanos, _out: &mut dyn FnMut(NoReport)) {}
-
+    fn poll_reports(&mut self, now: Nanos, out: &mut dyn FnMut(StreamReport)) {
+        self.inner.poll_reports(now, &self.policy, out);
+        self.inner.prune(now, &self.policy, out);
+    }
+    fn finish(&mut self, now: Nanos, out: &mut dyn FnMut(StreamReport)) {
+        let end = now.saturating_add(self.policy.idle_timeout + self.policy.stream_idle);
+        self.inner.prune(end, &self.policy, out);
+    }
     fn malformed(&self) -> u64 {
-        self.malformed
+        self.inner.malformed_count()
+    }
+    fn open_streams(&self) -> u64 {
+        self.inner.open_counts().1 as u64
     }
 }
 
@@ -248,6 +153,14 @@ impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
             }
         }
         self.poll();
+        // End of input (replay done, or the probe stops): every open stream's final report.
+        let now = self.now();
+        let (encoder, buf, ends) = (&mut self.encoder, &mut self.buf, &mut self.ends);
+        self.analyzer.finish(now, &mut |r| {
+            if encoder.encode_report(&r, buf) {
+                ends.push(buf.len());
+            }
+        });
         self.commit();
         self.analyzer
     }
@@ -263,8 +176,9 @@ impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
                     LiveEvent::Sip { .. } => sip += 1,
                     LiveEvent::Rtcp { .. } => rtcp += 1,
                 }
-                encoder.encode_event(&ev, buf);
-                ends.push(buf.len());
+                if encoder.encode_event(&ev, buf) {
+                    ends.push(buf.len());
+                }
             });
         }
         Counters::add(&self.counters.sip_messages, sip);
@@ -301,10 +215,12 @@ impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
         let mut n = 0;
         self.analyzer.poll_reports(now, &mut |r| {
             n += 1;
-            encoder.encode_report(&r, buf);
-            ends.push(buf.len());
+            if encoder.encode_report(&r, buf) {
+                ends.push(buf.len());
+            }
         });
-        Counters::add(&self.counters.streams, n);
+        Counters::add(&self.counters.stream_reports, n);
+        Counters::set(&self.counters.streams, self.analyzer.open_streams());
         self.commit();
     }
 
@@ -350,7 +266,13 @@ impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hep_out::HepEncode;
     use crate::spool::{Spool, SpoolConfig};
+    use callscope_shared::analysis::report::StreamRecord;
+    use callscope_shared::hep::{
+        Hep3Packet, HepMessage, ProtocolType, QUALITY_REPORT_PROTO, RTCP_PROTO,
+    };
+    use callscope_shared::net::Flow;
     use callscope_shared::wire::capture::LinkType;
 
     /// An IPv4/UDP packet (LINKTYPE_RAW) carrying `payload`.
@@ -387,8 +309,22 @@ mod tests {
         p
     }
 
+    fn hep_payloads(spool: &Arc<SharedSpool>) -> Vec<(ProtocolType, Vec<u8>)> {
+        spool
+            .lock()
+            .read_from(1)
+            .unwrap()
+            .map(|r| {
+                let bytes = r.unwrap().bytes;
+                let p = Hep3Packet::new_checked(&bytes).unwrap();
+                let m = HepMessage::decode_v3(&p).unwrap();
+                (m.proto_type, m.payload.to_vec())
+            })
+            .collect()
+    }
+
     #[test]
-    fn sip_datagrams_become_spooled_records() {
+    fn sip_datagrams_become_spooled_hep_records() {
         let dir = tempfile::tempdir().unwrap();
         let counters = Arc::new(Counters::default());
         let spool = SharedSpool::new(
@@ -396,8 +332,8 @@ mod tests {
             counters.clone(),
         );
         let mut p = Pipeline::new(
-            InterimAnalyzer::default(),
-            JsonLines,
+            ProbeAnalyzer::new(AnalyzerConfig::default(), LivePolicy::default()),
+            HepEncode::new(1, "t"),
             spool.clone(),
             counters.clone(),
             Clock::Capture,
@@ -412,7 +348,7 @@ mod tests {
         let mut batch = FrameBatch::default();
         for (i, data) in frames.iter().enumerate() {
             batch.push(&Frame {
-                ts: 1_000 + i as u64,
+                ts: 1_000_000 + i as u64 * 1000,
                 link_type: LinkType::RAW,
                 data,
                 orig_len: data.len() as u32,
@@ -425,18 +361,8 @@ mod tests {
         assert_eq!(s.records, 1);
         assert_eq!(s.malformed, 1);
         assert_eq!(s.spool_records, 1);
-        let recs: Vec<_> = spool
-            .lock()
-            .read_from(1)
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(recs.len(), 1);
-        let v: serde_json::Value = serde_json::from_slice(&recs[0].bytes).unwrap();
-        assert_eq!(v["kind"], "sip");
-        assert_eq!(v["call_id"], "abc@h");
-        assert_eq!(v["src"], "127.0.0.1:5060");
-        assert_eq!(v["ts"], 1000);
+        let recs = hep_payloads(&spool);
+        assert_eq!(recs, vec![(ProtocolType::Sip, sip.to_vec())]);
     }
 
     /// Emits one report per poll, and an RTCP event per frame.
@@ -445,7 +371,6 @@ mod tests {
     }
 
     impl LiveAnalyzer for Fake {
-        type Report = (&'static str, Nanos);
         fn on_frame_live(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(LiveEvent<'_>)) {
             let flow: Flow = Flow {
                 src: callscope_shared::net::Endpoint::new([10, 0, 0, 1].into(), 4000),
@@ -458,9 +383,29 @@ mod tests {
                 call_id: Some("c1"),
             });
         }
-        fn poll_reports(&mut self, now: Nanos, out: &mut dyn FnMut(Self::Report)) {
+        fn poll_reports(&mut self, now: Nanos, out: &mut dyn FnMut(StreamReport)) {
             self.polls.push(now);
-            out(("stream", now));
+            let stream: StreamRecord = serde_json::from_value(serde_json::json!({
+                "id": 0, "src": "10.0.0.1:4000", "dst": "10.0.0.2:4001", "ssrc": "0x00000001",
+                "payload_type": 0, "codec": "PCMU", "call": null, "call_id": "c1",
+                "found_by": "sdp", "first_frame": 1, "start": "", "end": "", "start_rel": 0.0,
+                "end_rel": 0.0, "packets": 1, "lost": 0, "lost_percent": 0.0,
+                "min_delta_ms": 0.0, "mean_delta_ms": 0.0, "max_delta_ms": 0.0,
+                "min_jitter_ms": 0.0, "mean_jitter_ms": 0.0, "max_jitter_ms": 0.0,
+                "problems": false, "tshark_payload": "g711U",
+                "rfc3550": {"expected": 1, "lost": 0, "fraction_lost": 0.0, "jitter_ms": 0.0, "burst_ratio": null},
+                "sequence_errors": 0, "duplicates": 0, "out_of_order": 0, "mos": null,
+                "r_factor": null, "mos_reason": null
+            }))
+            .unwrap();
+            out(StreamReport {
+                version: 1,
+                ts: now,
+                call_id: Some("c1".into()),
+                final_report: false,
+                last_packet: now,
+                stream,
+            });
         }
     }
 
@@ -474,7 +419,7 @@ mod tests {
         );
         let mut p = Pipeline::new(
             Fake { polls: Vec::new() },
-            JsonLines,
+            HepEncode::new(1, "t"),
             spool.clone(),
             counters.clone(),
             Clock::Capture,
@@ -497,18 +442,13 @@ mod tests {
         assert_eq!(p.analyzer.polls, vec![105 * s, 110 * s]);
         let c = counters.snapshot();
         assert_eq!(c.rtcp_packets, 13);
-        assert_eq!(c.streams, 2);
+        assert_eq!(c.stream_reports, 2);
         assert_eq!(c.records, 15);
-        let kinds: Vec<String> = spool
-            .lock()
-            .read_from(1)
-            .unwrap()
-            .map(|r| {
-                let v: serde_json::Value = serde_json::from_slice(&r.unwrap().bytes).unwrap();
-                v["kind"].as_str().unwrap().to_owned()
-            })
-            .collect();
-        assert_eq!(kinds.iter().filter(|k| *k == "stream_report").count(), 2);
-        assert_eq!(kinds.iter().filter(|k| *k == "rtcp").count(), 13);
+        let kinds: Vec<ProtocolType> = hep_payloads(&spool).into_iter().map(|r| r.0).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == QUALITY_REPORT_PROTO).count(),
+            2
+        );
+        assert_eq!(kinds.iter().filter(|k| **k == RTCP_PROTO).count(), 13);
     }
 }

@@ -7,11 +7,15 @@ use anyhow::Context;
 use callscope_probe::batch::{BatchPool, BatchWriter};
 use callscope_probe::capture::LiveCapture;
 use callscope_probe::config::{Config, Source};
-use callscope_probe::pipeline::{Clock, InterimAnalyzer, JsonLines, Pipeline};
-use callscope_probe::sender::{self, ConnectFuture, SenderConfig, SharedSpool, ToyFraming};
+use callscope_probe::hep_out::{HepEncode, HepFraming};
+use callscope_probe::pipeline::{Clock, Pipeline, ProbeAnalyzer};
+use callscope_probe::sender::{self, ConnectFuture, SenderConfig, SharedSpool};
 use callscope_probe::spool::{Spool, SpoolConfig};
 use callscope_probe::status::{self, Counters};
 use callscope_probe::{privdrop, replay};
+use callscope_shared::analysis::AnalyzerConfig;
+use callscope_shared::analysis::live::LivePolicy;
+use callscope_shared::pki::{HostnameCheck, TrustSnapshot, client_config_from_files};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +33,8 @@ pub(crate) fn run(config: Option<&Path>) -> anyhow::Result<()> {
     };
     let counters = Arc::new(Counters::default());
     let source = cfg.source();
+    // TLS material is read (and checked) before anything starts: a wrong path fails at once.
+    let tls = tls_client(&cfg)?;
 
     // 1. The capture, while still privileged.
     let mut live = match &source {
@@ -108,9 +114,21 @@ pub(crate) fn run(config: Option<&Path>) -> anyhow::Result<()> {
         (Source::Live(_), None) => anyhow::bail!("internal: live capture not open"),
     };
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let agent_name = if cfg.agent.name.is_empty() {
+        callscope_shared::pki::local_hostname()
+    } else {
+        cfg.agent.name.clone()
+    };
     let pipeline = Pipeline::new(
-        InterimAnalyzer::default(),
-        JsonLines,
+        ProbeAnalyzer::new(
+            AnalyzerConfig::default(),
+            LivePolicy {
+                report_interval: u64::try_from(cfg.report_interval().as_nanos())
+                    .unwrap_or(u64::MAX),
+                ..LivePolicy::default()
+            },
+        ),
+        HepEncode::new(cfg.agent.id, &agent_name),
         shared.clone(),
         counters.clone(),
         clock,
@@ -131,20 +149,28 @@ pub(crate) fn run(config: Option<&Path>) -> anyhow::Result<()> {
     let engine = cfg.engine.clone();
     rt.block_on(async {
         let (sd_tx, sd_rx) = tokio::sync::watch::channel(false);
-        // TODO(lead: TLS + HEP): connect with mutual TLS to engine.address (server name
-        // engine.server_name, files from [tls]) and use the HEP framing.
+        // HEP over mutual TLS to the engine.
+        let connector = tokio_rustls::TlsConnector::from(tls);
+        let server_name = rustls::pki_types::ServerName::try_from(engine.server_name.clone())
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "engine.server_name {:?} is not a DNS name or IP address",
+                    engine.server_name
+                )
+            })?;
         let connect = move || -> ConnectFuture {
-            let addr = engine.address;
+            let (addr, connector, name) = (engine.address, connector.clone(), server_name.clone());
             Box::pin(async move {
-                Err(std::io::Error::other(format!(
-                    "HEP over TLS to {addr} is not available in this build; records are kept in the spool"
-                )))
+                let tcp = tokio::net::TcpStream::connect(addr).await?;
+                tcp.set_nodelay(true)?;
+                let tls = connector.connect(name, tcp).await?;
+                Ok(Box::new(tls) as Box<dyn sender::Connection>)
             })
         };
         let sender = tokio::spawn(sender::run(
             shared.clone(),
             SenderConfig::default(),
-            ToyFraming,
+            HepFraming::default(),
             connect,
             sd_rx,
         ));
@@ -188,4 +214,33 @@ pub(crate) fn run(config: Option<&Path>) -> anyhow::Result<()> {
         Ok(r) => r,
         Err(_) => anyhow::bail!("capture thread panicked"),
     }
+}
+
+/// The client TLS configuration from `[tls]`: this probe's key and certificate (made by
+/// `callscope-mediation probe-cert issue`) and the engine's certificate to trust.
+fn tls_client(cfg: &Config) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let read = |what: &str, p: &Path| {
+        std::fs::read(p).with_context(|| {
+            format!(
+                "cannot read the {what} {} (tls.{what} in the config); create the probe's files \
+                 on the engine with `callscope-mediation probe-cert issue NAME --out DIR`",
+                p.display()
+            )
+        })
+    };
+    let key = read("key", &cfg.tls.key)?;
+    let cert = read("cert", &cfg.tls.cert)?;
+    let trust = read("engine_trust", &cfg.tls.engine_trust)?;
+    let trust = TrustSnapshot::from_certificates(&trust).with_context(|| {
+        format!(
+            "{} holds no usable certificate",
+            cfg.tls.engine_trust.display()
+        )
+    })?;
+    Ok(client_config_from_files(
+        &key,
+        &cert,
+        trust,
+        HostnameCheck::Verify,
+    )?)
 }

@@ -54,8 +54,10 @@ counters! {
     rtp_packets,
     /// RTCP packets forwarded.
     rtcp_packets,
-    /// Media streams reported.
+    /// Media streams open now.
     streams,
+    /// Stream quality reports produced (periodic and final).
+    stream_reports,
     /// Records written to the spool.
     records,
     /// Bytes held by the spool on disk.

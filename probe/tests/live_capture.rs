@@ -6,10 +6,12 @@
 use callscope_probe::batch::{BatchPool, BatchWriter};
 use callscope_probe::capture::LiveCapture;
 use callscope_probe::config::LiveConfig;
-use callscope_probe::pipeline::{Clock, InterimAnalyzer, JsonLines, Pipeline};
+use callscope_probe::hep_out::HepEncode;
+use callscope_probe::pipeline::{Clock, Pipeline, ProbeAnalyzer};
 use callscope_probe::sender::SharedSpool;
 use callscope_probe::spool::{Spool, SpoolConfig};
 use callscope_probe::status::Counters;
+use callscope_shared::hep::{Hep3Packet, HepMessage, ProtocolType};
 use callscope_shared::wire::capture::LinkType;
 use std::net::UdpSocket;
 use std::sync::Arc;
@@ -70,8 +72,8 @@ fn loopback_udp_sip_is_captured_through_the_bpf_filter() {
         counters.clone(),
     );
     let mut pipeline = Pipeline::new(
-        InterimAnalyzer::default(),
-        JsonLines,
+        ProbeAnalyzer::new(Default::default(), Default::default()),
+        HepEncode::new(1, "live-test"),
         spool.clone(),
         counters.clone(),
         Clock::Wall,
@@ -111,15 +113,19 @@ fn loopback_udp_sip_is_captured_through_the_bpf_filter() {
     }
     handle.join().unwrap().unwrap();
 
-    let records: Vec<serde_json::Value> = spool
+    let raw: Vec<Vec<u8>> = spool
         .lock()
         .read_from(1)
         .unwrap()
-        .map(|r| serde_json::from_slice(&r.unwrap().bytes).unwrap())
+        .map(|r| r.unwrap().bytes)
+        .collect();
+    let records: Vec<HepMessage<'_>> = raw
+        .iter()
+        .map(|b| HepMessage::decode_v3(&Hep3Packet::new_checked(b).unwrap()).unwrap())
         .collect();
     let ids: Vec<&str> = records
         .iter()
-        .map(|r| r["call_id"].as_str().unwrap())
+        .map(|r| std::str::from_utf8(r.correlation_id.unwrap()).unwrap())
         .collect();
     assert_eq!(
         ids,
@@ -128,14 +134,9 @@ fn loopback_udp_sip_is_captured_through_the_bpf_filter() {
             .collect::<Vec<_>>()
     );
     for r in &records {
-        assert_eq!(r["kind"], "sip");
-        assert_eq!(r["dst"], format!("127.0.0.1:{port}"));
-        assert!(
-            r["payload"]
-                .as_str()
-                .unwrap()
-                .starts_with("OPTIONS sip:probe@")
-        );
+        assert_eq!(r.proto_type, ProtocolType::Sip);
+        assert_eq!(r.dst.to_string(), format!("127.0.0.1:{port}"));
+        assert!(r.payload.starts_with(b"OPTIONS sip:probe@"));
     }
     let c = counters.snapshot();
     assert_eq!(c.sip_messages, 5, "the filter kept the other port out");

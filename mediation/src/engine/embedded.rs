@@ -25,7 +25,12 @@ pub struct EmbeddedProbe {
 }
 
 impl EmbeddedProbe {
-    pub fn new(handle: PipelineHandle, cfg: AnalyzerConfig, policy: LivePolicy, name: &str) -> Self {
+    pub fn new(
+        handle: PipelineHandle,
+        cfg: AnalyzerConfig,
+        policy: LivePolicy,
+        name: &str,
+    ) -> Self {
         Self {
             analyzer: Analyzer::new(AnalyzerConfig { live: true, ..cfg }),
             handle,
@@ -92,7 +97,9 @@ impl EmbeddedProbe {
 
     /// End of input: every stream's final report, then every open call stored.
     pub fn finish(mut self) {
-        let end = self.last_tick.saturating_add(self.policy.idle_timeout + self.policy.stream_idle);
+        let end = self
+            .last_tick
+            .saturating_add(self.policy.idle_timeout + self.policy.stream_idle);
         let pending = &mut self.pending;
         self.analyzer.prune(end, &self.policy, &mut |r| {
             pending.push((None, Input::Report(Box::new(r))));

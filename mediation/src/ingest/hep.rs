@@ -110,7 +110,9 @@ impl HepIngest {
                 Ok(None)
             }
             _ => {
-                self.counters.other_protocols.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .other_protocols
+                    .fetch_add(1, Ordering::Relaxed);
                 Ok(None)
             }
         }

@@ -329,6 +329,11 @@ impl Analyzer {
         core.media.retain(&leg_map, close_stream);
     }
 
+    /// Inputs that did not decode so far (frames, SIP messages).
+    pub fn malformed_count(&self) -> u64 {
+        self.core.malformed_count
+    }
+
     /// Open legs and streams (for status counters).
     pub fn open_counts(&self) -> (usize, usize) {
         (

@@ -35,7 +35,8 @@ pub use identity::{Identity, IdentityConfig, local_hostname};
 pub use issuer::{IssuedCert, IssuedPeer, LocalIssuer, SecretPem};
 pub use tls::{
     ClientAuth, HostnameCheck, PinnedOrCaClientVerifier, PinnedOrCaServerVerifier, client_config,
-    client_config_with_versions, crypto_provider, peer_certificate, server_config,
+    client_config_from_files, client_config_with_versions, crypto_provider, peer_certificate,
+    server_config,
 };
 pub use trust::{AddOutcome, TrustSnapshot, TrustStore};
 

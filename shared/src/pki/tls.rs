@@ -94,6 +94,39 @@ pub fn client_config_with_versions(
     Ok(Arc::new(config))
 }
 
+/// A client configuration from plain files (a probe's `key.pem`, `cert.pem` and its engine's
+/// certificate), verifying the server by pin or CA, TLS 1.2 and 1.3.
+pub fn client_config_from_files(
+    key_pem: &[u8],
+    cert_pem: &[u8],
+    trust: Arc<TrustSnapshot>,
+    hostname: HostnameCheck,
+) -> Result<Arc<ClientConfig>, PkiError> {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    let provider = crypto_provider();
+    let chain = super::cert::parse_certificates(cert_pem)?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
+        PkiError::Invalid(format!(
+            "the key file is not a PEM private key ({e}); give the key.pem written by \
+             `callscope-mediation probe-cert issue`"
+        ))
+    })?;
+    if hostname == HostnameCheck::SkipLoggedOptIn {
+        tracing::warn!(
+            "hostname validation of the server certificate is disabled for this peer \
+             (explicit opt-in); the certificate itself is still verified"
+        );
+    }
+    let verifier = PinnedOrCaServerVerifier::new(trust, hostname, &provider);
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(VERSIONS)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_client_auth_cert(chain, key)?;
+    Ok(Arc::new(config))
+}
+
 /// What the peer's certificate says, once the handshake is done (the engine names a probe by
 /// it). `None` before the handshake or if the peer sent no certificate.
 pub fn peer_certificate(conn: &CommonState) -> Option<CertInfo> {

@@ -262,6 +262,24 @@ pub struct TrustSnapshot {
 }
 
 impl TrustSnapshot {
+    /// A snapshot of the certificates in one PEM (or DER) file: a probe's copy of its engine's
+    /// certificate, or of the CA that signed it. Each is pinned; CA certificates also anchor.
+    pub fn from_certificates(bytes: &[u8]) -> Result<Arc<Self>, PkiError> {
+        let mut pinned = HashMap::new();
+        let mut roots = RootCertStore::empty();
+        for der in super::cert::parse_certificates(bytes)? {
+            let info = CertInfo::from_der(der.as_ref())?;
+            if info.is_ca {
+                let _ = roots.add(der.clone());
+            }
+            pinned.insert(der.as_ref().to_vec(), info);
+        }
+        Ok(Arc::new(TrustSnapshot {
+            pinned,
+            roots: Arc::new(roots),
+        }))
+    }
+
     /// The pinned certificate with exactly these DER bytes.
     pub fn pinned(&self, der: &[u8]) -> Option<&CertInfo> {
         self.pinned.get(der)

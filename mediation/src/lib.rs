@@ -10,6 +10,8 @@
 //!   probe certificates.
 //! - [`sbc`]: Oracle/Acme SBC comm-monitor IPFIX over a stream: collector session and a test
 //!   exporter that replays a capture's SIP.
+//! - [`storage`]: the engine's storage (messages, calls, streams, indexes, retention) behind
+//!   the [`storage::Store`] trait, on RocksDB.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
@@ -19,4 +21,5 @@ pub mod engine;
 pub mod ingest;
 pub mod pki_cli;
 pub mod sbc;
+pub mod storage;
 pub mod storage_adapter;

@@ -12,6 +12,7 @@
 //!   exporter that replays a capture's SIP.
 //! - [`storage`]: the engine's storage (messages, calls, streams, indexes, retention) behind
 //!   the [`storage::Store`] trait, on RocksDB.
+//! - [`serve`]: the engine daemon (`callscope-mediation serve`).
 #![forbid(unsafe_code)]
 
 pub mod analyze;
@@ -21,5 +22,6 @@ pub mod engine;
 pub mod ingest;
 pub mod pki_cli;
 pub mod sbc;
+pub mod serve;
 pub mod storage;
 pub mod storage_adapter;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub trait EngineStore: Send {
-    /// Highest stored sequence number per probe spool.
-    fn cursors(&self) -> anyhow::Result<HashMap<u64, u64>>;
+    /// Highest stored sequence number of a probe spool.
+    fn cursor(&self, spool: u64) -> anyhow::Result<Option<u64>>;
     /// Inputs stored but not yet part of a stored call (to rebuild open calls at restart).
     fn open_inputs(&self) -> anyhow::Result<Vec<(Arc<str>, Input)>>;
     /// One durable write: the inputs and the new cursors. When it returns Ok, a crash loses
@@ -33,8 +33,8 @@ pub struct MemoryInner {
 }
 
 impl EngineStore for MemoryStore {
-    fn cursors(&self) -> anyhow::Result<HashMap<u64, u64>> {
-        Ok(self.lock().cursors.clone())
+    fn cursor(&self, spool: u64) -> anyhow::Result<Option<u64>> {
+        Ok(self.lock().cursors.get(&spool).copied())
     }
     fn open_inputs(&self) -> anyhow::Result<Vec<(Arc<str>, Input)>> {
         Ok(self.lock().open.clone())

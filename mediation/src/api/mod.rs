@@ -2,6 +2,7 @@
 //! only. This is the read API of the engine (calls, messages, streams, status); the web UI and
 //! user management build on it.
 pub mod keys;
+pub mod reader;
 mod routes;
 
 use axum::Router;
@@ -20,6 +21,8 @@ pub struct ApiState {
     pub reader: Arc<dyn CallReader>,
     pub keys: Arc<RwLock<keys::ApiKeys>>,
     pub stats: Arc<crate::engine::EngineStats>,
+    pub hep: Arc<crate::ingest::hep::HepCounters>,
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The router with its layers: authentication, then security headers on every response

@@ -50,7 +50,11 @@ pub(super) fn v1() -> Router<ApiState> {
 }
 
 async fn status(State(s): State<ApiState>) -> Response {
-    Json(serde_json::json!({ "engine": s.stats.snapshot() })).into_response()
+    Json(serde_json::json!({
+        "engine": s.stats.snapshot(),
+        "hep": s.hep.snapshot(),
+    }))
+    .into_response()
 }
 
 fn internal(e: anyhow::Error) -> Response {

@@ -135,3 +135,52 @@ pub fn import_file(
     probe.finish();
     Ok(frames)
 }
+
+/// Captures on a network interface in this thread until the process stops (the engine's
+/// embedded probe), with the probe crate's libpcap capture (TPACKET_V3 ring).
+pub fn capture_live(
+    interface: &str,
+    filter: &str,
+    handle: PipelineHandle,
+    cfg: AnalyzerConfig,
+    policy: LivePolicy,
+    name: &str,
+) -> anyhow::Result<()> {
+    use callscope_probe::config::LiveConfig;
+    let live = callscope_probe::capture::LiveCapture::open(&LiveConfig {
+        interface: interface.to_owned(),
+        filter: filter.to_owned(),
+        ..LiveConfig::default()
+    })
+    .with_context(|| format!("cannot capture on {interface} (needs root or CAP_NET_RAW)"))?;
+    let counters = callscope_probe::status::Counters::default();
+    let mut probe = EmbeddedProbe::new(handle, cfg, policy, name);
+    let wall = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    };
+    let mut last_wake = wall();
+    let probe_ref = std::cell::RefCell::new(&mut probe);
+    live.run(
+        &counters,
+        |f| {
+            probe_ref.borrow_mut().on_frame(f);
+            Ok(())
+        },
+        || {
+            // Idle link: reports and timers still run on the wall clock.
+            let now = wall();
+            if now >= last_wake + SECOND {
+                last_wake = now;
+                let mut p = probe_ref.borrow_mut();
+                p.tick(now);
+                p.send();
+            }
+            Ok(())
+        },
+    )?;
+    probe.finish();
+    Ok(())
+}

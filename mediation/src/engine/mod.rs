@@ -5,5 +5,6 @@
 //! -> acknowledgement -> CallAssembler -> finished calls -> durable write`.
 pub mod embedded;
 pub mod pipeline;
+pub mod rocks_adapter;
 
 pub use pipeline::{AckSender, Batch, EngineStats, Input, Pipeline, PipelineHandle};

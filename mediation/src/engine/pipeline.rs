@@ -121,7 +121,7 @@ impl Pipeline {
         let (tx, rx) = bounded(1024);
         let stats = Arc::new(EngineStats::default());
         let mut p = Pipeline {
-            cursors: store.cursors()?,
+            cursors: HashMap::new(),
             assembler: CallAssembler::new(analyzer),
             store,
             policy,
@@ -208,10 +208,21 @@ impl Pipeline {
             let mut high = None;
             for (seq, input) in b.items {
                 if let (Some(spool), Some(seq)) = (b.spool, seq) {
+                    if !self.cursors.contains_key(&spool) {
+                        match self.store.cursor(spool) {
+                            Ok(c) => {
+                                self.cursors.insert(spool, c.unwrap_or(0));
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot read ingest cursor");
+                            }
+                        }
+                    }
                     let cur = cursor_updates
                         .get(&spool)
                         .or_else(|| self.cursors.get(&spool))
-                        .copied();
+                        .copied()
+                        .filter(|c| *c > 0);
                     if cur.is_some_and(|c| seq <= c) {
                         // Re-sent after a reconnect: already stored.
                         self.stats.duplicates.fetch_add(1, Ordering::Relaxed);

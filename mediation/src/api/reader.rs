@@ -1,0 +1,141 @@
+//! [`CallReader`] over the engine's [`Store`]: JSON documents for the API.
+use super::routes::{CallReader, SearchParams};
+use crate::engine::rocks_adapter::REPORT_MARK;
+use crate::storage::{CallId, CallQuery, CallSummary, Store};
+use anyhow::anyhow;
+use callscope_shared::analysis::time::rfc3339;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub struct StoreReader(pub Arc<dyn Store>);
+
+fn bad(msg: String) -> anyhow::Error {
+    anyhow!("bad query: {msg}")
+}
+
+/// RFC 3339 (`2026-11-23T10:00:00Z`) or seconds since the epoch.
+fn time_param(name: &str, v: &str) -> anyhow::Result<u64> {
+    if let Ok(secs) = v.parse::<f64>() {
+        return Ok((secs * 1e9) as u64);
+    }
+    callscope_shared::analysis::time::parse_rfc3339(v).ok_or_else(|| {
+        bad(format!(
+            "{name}={v:?}: give RFC 3339 (2026-11-23T10:00:00Z) or seconds since 1970"
+        ))
+    })
+}
+
+fn summary(s: &CallSummary) -> Value {
+    json!({
+        "id": s.id.to_string(),
+        "start": rfc3339(s.start),
+        "end": rfc3339(s.end),
+        "call_ids": s.call_ids,
+        "from": s.from_user,
+        "to": s.to_user,
+        "ips": s.ips,
+        "final_status": s.final_status,
+        "duration_s": s.duration.map(|d| d.as_secs_f64()),
+        "worst_mos": s.worst_mos,
+        "source": s.source,
+    })
+}
+
+fn call_id(id: &str) -> anyhow::Result<CallId> {
+    id.parse().map_err(|_| {
+        bad(format!(
+            "{id:?} is not a call id (32 hex digits from a search)"
+        ))
+    })
+}
+
+impl CallReader for StoreReader {
+    fn search(&self, q: &SearchParams) -> anyhow::Result<Value> {
+        let status_class = match q.status.as_deref() {
+            None => None,
+            Some(s) => {
+                let c = s.trim_end_matches(['x', 'X']);
+                Some(
+                    c.parse::<u8>()
+                        .ok()
+                        .filter(|c| *c <= 6)
+                        .ok_or_else(|| bad(format!("status={s:?}: write 2xx, 4xx, ... or 0")))?,
+                )
+            }
+        };
+        let query = CallQuery {
+            from: q
+                .from
+                .as_deref()
+                .map(|v| time_param("from", v))
+                .transpose()?,
+            to: q.to.as_deref().map(|v| time_param("to", v)).transpose()?,
+            number: q.number.clone(),
+            call_id: q.call_id.clone(),
+            ip: q
+                .ip
+                .as_deref()
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| bad(format!("ip={v:?} is not an address")))
+                })
+                .transpose()?,
+            status_class,
+            min_duration: q.min_duration_s.map(std::time::Duration::from_secs_f64),
+            max_duration: q.max_duration_s.map(std::time::Duration::from_secs_f64),
+            mos_below: q.mos_below,
+            source: q.source.clone(),
+            limit: q.limit,
+            cursor: q.cursor.as_deref().map(call_id).transpose()?,
+        };
+        let page = self.0.search(&query)?;
+        Ok(json!({
+            "calls": page.items.iter().map(summary).collect::<Vec<_>>(),
+            "next": page.next.map(|c| c.to_string()),
+        }))
+    }
+
+    fn call(&self, id: &str) -> anyhow::Result<Option<Value>> {
+        let id = call_id(id)?;
+        let Some(c) = self.0.call(id)? else {
+            return Ok(None);
+        };
+        let record: Value = serde_json::from_str(&c.record_json)?;
+        let streams: Vec<Value> = self
+            .0
+            .streams_of_call(id)?
+            .iter()
+            .filter_map(|s| serde_json::from_str(s).ok())
+            .collect();
+        Ok(Some(json!({
+            "summary": summary(&c.summary),
+            "call": record,
+            "streams": streams,
+        })))
+    }
+
+    fn messages(&self, id: &str) -> anyhow::Result<Option<Value>> {
+        let id = call_id(id)?;
+        if self.0.call(id)?.is_none() {
+            return Ok(None);
+        }
+        let msgs: Vec<Value> = self
+            .0
+            .messages_of_call(id)?
+            .iter()
+            .filter(|m| !m.raw.starts_with(REPORT_MARK))
+            .map(|m| {
+                json!({
+                    "ts": rfc3339(m.ts),
+                    "src": m.src,
+                    "dst": m.dst,
+                    "transport": m.transport,
+                    "source": m.source,
+                    "call_id": String::from_utf8_lossy(&m.call_id),
+                    "raw": String::from_utf8_lossy(&m.raw),
+                })
+            })
+            .collect();
+        Ok(Some(json!({ "messages": msgs })))
+    }
+}

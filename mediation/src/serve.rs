@@ -125,18 +125,18 @@ async fn serve(
     let mut tasks = tokio::task::JoinSet::new();
 
     if let Some(addr) = l.hep_tls {
-        let tls = server_config(identity, ClientAuth::Required(trust.snapshot()))?;
+        let tls = TlsReloader::new(identity, trust)?;
         let listener = bind("HEP over TLS", addr).await?;
         tracing::info!(%addr, trusted = trust.list().len(), "HEP over TLS (mutual authentication)");
         let hep = hep.clone();
         tasks.spawn(async move {
-            let acceptor = tokio_rustls::TlsAcceptor::from(tls);
             loop {
                 let Ok((tcp, peer)) = listener.accept().await else {
                     continue;
                 };
                 let _ = tcp.set_nodelay(true);
-                let (acceptor, hep) = (acceptor.clone(), hep.clone());
+                let Some(acceptor) = tls.acceptor() else { continue };
+                let hep = hep.clone();
                 tokio::spawn(async move {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                         Ok(Ok(s)) => {
@@ -180,17 +180,17 @@ async fn serve(
         tasks.spawn(async move { hep.serve_udp(sock).await });
     }
     if let Some(addr) = l.sbc_tls {
-        let tls = server_config(identity, ClientAuth::Required(trust.snapshot()))?;
+        let tls = TlsReloader::new(identity, trust)?;
         let listener = bind("SBC export over TLS", addr).await?;
         tracing::info!(%addr, "SBC export (IPFIX) over TLS");
         let p = pipeline.clone();
         tasks.spawn(async move {
-            let acceptor = tokio_rustls::TlsAcceptor::from(tls);
             loop {
                 let Ok((tcp, peer)) = listener.accept().await else {
                     continue;
                 };
-                let (acceptor, p) = (acceptor.clone(), p.clone());
+                let Some(acceptor) = tls.acceptor() else { continue };
+                let p = p.clone();
                 tokio::spawn(async move {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                         Ok(Ok(s)) => {
@@ -331,6 +331,43 @@ async fn serve(
     }
     tasks.abort_all();
     Ok(())
+}
+
+/// Mutual-TLS server configuration that follows the trust store: each new connection is
+/// checked against the store as it is on disk now, so `trust add/remove` and `probe-cert
+/// issue` take effect without a restart (and a removed probe is refused at its next connect).
+struct TlsReloader {
+    identity: Identity,
+    trust_dir: std::path::PathBuf,
+}
+
+impl TlsReloader {
+    fn new(identity: &Identity, trust: &TrustStore) -> anyhow::Result<Self> {
+        let r = Self {
+            identity: Identity::load(identity.dir(), identity.config())?,
+            trust_dir: trust.dir().to_path_buf(),
+        };
+        r.acceptor().context("TLS server configuration")?;
+        Ok(r)
+    }
+
+    fn acceptor(&self) -> Option<tokio_rustls::TlsAcceptor> {
+        let built = TrustStore::open(&self.trust_dir)
+            .map_err(anyhow::Error::from)
+            .and_then(|t| {
+                Ok(server_config(
+                    &self.identity,
+                    ClientAuth::Required(t.snapshot()),
+                )?)
+            });
+        match built {
+            Ok(cfg) => Some(tokio_rustls::TlsAcceptor::from(cfg)),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "cannot build the TLS configuration from the trust store; connection refused");
+                None
+            }
+        }
+    }
 }
 
 fn config_hint() -> &'static str {

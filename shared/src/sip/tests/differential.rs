@@ -371,3 +371,40 @@ const SDP_LINES: &[&str] = &[
     "",
     "a=",
 ];
+
+/// Header lines that leave the fast path of the header pass (RFC 3261 §7.3.1 whitespace and
+/// folding, §7.5 framing limits): each must give what the reference gives.
+#[test]
+fn slow_path_lines_agree() {
+    let cases: &[&[u8]] = &[
+        b"INVITE a SIP/2.0\r\n Via: SIP/2.0/UDP h;branch=b\r\nCall-ID: x\r\n\r\n",
+        b"INVITE a SIP/2.0\r\n\x0cCall-ID: x\r\nCall-ID\x0c: y\r\n\r\n",
+        b"INVITE a SIP/2.0\r\n\rCall-ID: x\r\n\r\n",
+        b"INVITE a SIP/2.0\r\nCall-ID\r: x\r\n: y\r\n :z\r\n\r\n",
+        b"INVITE a SIP/2.0\r\nFrom: <sip:a@b>\r\n ;tag=1\r\nTo\t: <sip:c@d>\n\t;tag=2\r\n\r\n",
+        b"INVITE a SIP/2.0\r\nVia: a\r\n\r",
+        b"INVITE a SIP/2.0\r\nVia: a\r",
+        b"INVITE a SIP/2.0\r\nVia: a\n\r\n",
+        b"INVITE a SIP/2.0\r\nVia: a\r\r\n\r\n",
+        b"INVITE a SIP/2.0\r\nno colon\r\n\r\n",
+        b"SIP/2.0 200 OK\nl: 3\n\nabc",
+    ];
+    for c in cases {
+        check(c);
+    }
+    // Sections at the u16 limit of the stored ranges.
+    for pad in [65_400usize, 65_480, 65_500, 65_540, 65_600] {
+        for tail in [
+            "Call-ID: x\r\n\r\n",
+            "X-A: y\r\n\r\n",
+            "no colon\r\n\r\n",
+            "Via: v\r\n \r\n",
+        ] {
+            let mut m = b"INVITE a SIP/2.0\r\nX-Pad: ".to_vec();
+            m.resize(pad, b'p');
+            m.extend_from_slice(b"\r\n");
+            m.extend_from_slice(tail.as_bytes());
+            check(&m);
+        }
+    }
+}

@@ -2,7 +2,9 @@
 //! its end, a word-at-a-time scan for the colon) records the byte ranges of the start line and of
 //! the headers the monitor reads (Call-ID, From, To, CSeq, top Via, Content-Type, Contact,
 //! Content-Length); headers are classified by name length and first letter before any byte
-//! compare, and the others cost nothing more. Generic lookups ([`SipMessage::header`],
+//! compare, and the others cost nothing more. Lines that need more (folded values, whitespace
+//! around the name, no colon, sections past the u16 range) leave the straight path for a cold
+//! one that does the general work. Generic lookups ([`SipMessage::header`],
 //! [`SipMessage::all_headers`]) rescan the header bytes. No heap allocation.
 use memchr::memchr;
 

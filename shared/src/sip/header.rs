@@ -185,7 +185,7 @@ impl Iterator for RawHeaders<'_> {
 #[cfg(target_arch = "x86_64")]
 use memchr::arch::x86_64::avx2::memchr as avx2;
 
-/// Byte finders for the per-line scans of the header and SDP passes. memchr's AVX2 routines
+/// Byte finder for the per-line scan of the header pass. memchr's AVX2 routines
 /// are called directly: the generic `memchr` re-dispatches on the CPU at every call, which
 /// costs as much as the search itself on lines of a few dozen bytes.
 #[derive(Debug, Clone, Copy)]
@@ -212,6 +212,32 @@ impl LineScan {
         }
         memchr(b'\n', hay)
     }
+}
+
+/// Index of the first `byte` in `hay`, eight bytes at a time (SWAR) and inlined: for the
+/// short lines of SDP bodies, where a memchr call (and the register spills around it) costs
+/// more than the search. In `(x - 0x01..) & !x & 0x80..` a borrow can only mark bytes above
+/// the first zero byte, so the lowest mark is exact.
+#[inline(always)]
+pub(crate) fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(byte);
+    let mut words = hay.chunks_exact(8);
+    let mut off = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) ^ pattern;
+        let hit = x.wrapping_sub(LO) & !x & HI;
+        if hit != 0 {
+            return Some(off + (hit.trailing_zeros() / 8) as usize);
+        }
+        off += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == byte)
+        .map(|k| off + k)
 }
 
 /// `s` equals `lit` ignoring ASCII case, where `lit` is lowercase: cheaper than

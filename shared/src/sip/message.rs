@@ -2,7 +2,9 @@
 //! its end, a word-at-a-time scan for the colon) records the byte ranges of the start line and of
 //! the headers the monitor reads (Call-ID, From, To, CSeq, top Via, Content-Type, Contact,
 //! Content-Length); headers are classified by name length and first letter before any byte
-//! compare, and the others cost nothing more. Generic lookups ([`SipMessage::header`],
+//! compare, and the others cost nothing more. Lines that need more (folded values, whitespace
+//! around the name, no colon, sections past the u16 range) leave the straight path for a cold
+//! one that does the general work. Generic lookups ([`SipMessage::header`],
 //! [`SipMessage::all_headers`]) rescan the header bytes. No heap allocation.
 use memchr::memchr;
 
@@ -157,6 +159,77 @@ fn classify(name: &[u8]) -> Known {
             Known::ContentLength
         }
         _ => Known::Other,
+    }
+}
+
+/// What the header pass accumulates (see [`SipMessage::scan_headers`]).
+struct ScanState {
+    lf_only: bool,
+    saw_content_length: bool,
+    count: usize,
+    /// Slotted header values live in an array indexed by `Known` rather than in the
+    /// message's fields: that keeps the loop free of register shuffling.
+    slots: [Span; 6],
+    seen: u32,
+    quirks: Quirks,
+    via: Option<Span>,
+    via_count: u16,
+    content_length: Option<usize>,
+}
+
+impl ScanState {
+    /// Records the value `[colon + 1, value_end)` (trimmed) of an indexed header.
+    #[inline]
+    fn record(
+        &mut self,
+        buf: &[u8],
+        kind: Known,
+        colon: usize,
+        value_end: usize,
+    ) -> Result<(), SipError> {
+        let (v0, v1) = trim_range(buf, colon + 1, value_end);
+        let span = Span::new((v0, v1))?;
+        match kind {
+            Known::Other => {}
+            Known::Via => {
+                if self.via.is_none() {
+                    self.via = Some(span);
+                }
+                let value = buf.get(v0..v1).unwrap_or_default();
+                let n = if memchr(b',', value).is_none() {
+                    1
+                } else {
+                    CommaSplit::new(value).count()
+                };
+                self.via_count = self
+                    .via_count
+                    .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
+            }
+            Known::ContentLength => {
+                if self.saw_content_length {
+                    self.quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
+                } else {
+                    self.saw_content_length = true;
+                    self.content_length =
+                        parse_u32(buf.get(v0..v1).unwrap_or_default()).map(|n| n as usize);
+                    if self.content_length.is_none() {
+                        self.quirks.insert(Quirks::BAD_CONTENT_LENGTH);
+                    }
+                }
+            }
+            k => {
+                let i = k as usize;
+                let bit = 1u32 << i;
+                if self.seen & bit != 0 {
+                    self.quirks
+                        .insert(DUPLICATE.get(i).copied().unwrap_or(Quirks::NONE));
+                } else if let Some(slot) = self.slots.get_mut(i) {
+                    self.seen |= bit;
+                    *slot = span;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -464,133 +537,94 @@ impl<'a> SipMessage<'a> {
     }
 
     /// The header pass: one walk over the header lines that records the ranges of the headers
-    /// the engine reads and flags quirks on the way; other headers cost one memchr for the line
-    /// end and a short scan for the colon. Mirrors [`RawHeaders`] (used by the rescans) line
-    /// for line. Returns whether a Content-Length header was seen.
+    /// the engine reads and flags quirks on the way. Per line: one memchr for its end, a word
+    /// scan for the colon, and a dispatch on the name's length and first letter; lines that
+    /// need more (folding, whitespace around the name, no colon, huge sections) take a cold
+    /// path that does the general work. Mirrors [`RawHeaders`] (used by the rescans) line for
+    /// line. Returns whether a Content-Length header was seen.
     #[inline]
     fn scan_headers(&mut self, scan: &LineScan) -> Result<bool, SipError> {
         let buf = self.buf;
         let len = buf.len();
         let mut pos = self.headers_start;
-        let mut lf_only = false;
-        let mut saw_content_length = false;
-        let mut count: usize = 0;
-        // Slotted header values live in memory (an array indexed by `Known`) rather than in
-        // the message's fields: that keeps the loop free of register shuffling.
-        let mut slots = [Span::default(); 6];
-        let mut seen: u32 = 0;
-        let mut quirks = self.quirks;
+        let mut st = ScanState {
+            lf_only: false,
+            saw_content_length: false,
+            count: 0,
+            slots: [Span::default(); 6],
+            seen: 0,
+            quirks: self.quirks,
+            via: None,
+            via_count: 0,
+            content_length: None,
+        };
         loop {
             let start = pos;
             let rest = buf.get(start..).unwrap_or_default();
-            match rest {
-                [] => {
-                    quirks.insert(Quirks::NO_EMPTY_LINE);
+            let first = match rest.first() {
+                None => {
+                    st.quirks.insert(Quirks::NO_EMPTY_LINE);
                     break;
                 }
-                [b'\r', b'\n', ..] => {
-                    self.headers_end = start;
-                    self.body_start = start + 2;
-                    break;
-                }
-                [b'\n', ..] => {
-                    lf_only = true;
-                    self.headers_end = start;
-                    self.body_start = start + 1;
-                    break;
-                }
-                _ => {}
+                Some(&c) => c,
+            };
+            if first == b'\r' && rest.get(1) == Some(&b'\n') {
+                self.headers_end = start;
+                self.body_start = start + 2;
+                break;
+            }
+            if first == b'\n' {
+                st.lf_only = true;
+                self.headers_end = start;
+                self.body_start = start + 1;
+                break;
             }
             let nl = scan.nl(rest).map_or(len, |k| start + k);
-            let colon = find_colon(rest.get(..nl - start).unwrap_or_default()).map(|k| start + k);
-            let content_end = line_content_end(buf, nl, &mut lf_only);
-            // Folded continuation lines start with SP or HTAB (RFC 3261 §7.3.1).
-            let mut value_end = content_end;
-            let mut next = nl + 1;
-            if matches!(buf.get(next), Some(b' ' | b'\t')) {
-                quirks.insert(Quirks::FOLDED_LINE);
-                while matches!(buf.get(next), Some(b' ' | b'\t')) {
-                    let nl2 = scan
-                        .nl(buf.get(next..).unwrap_or_default())
-                        .map_or(len, |k| next + k);
-                    value_end = line_content_end(buf, nl2, &mut lf_only);
-                    next = nl2 + 1;
-                }
-            }
+            let line = rest.get(..nl - start).unwrap_or_default();
+            let colon = find_colon(line);
+            // The line is not empty, so `nl - 1` is inside it.
+            let crlf = buf.get(nl.wrapping_sub(1)) == Some(&b'\r');
+            let content_end = if nl < len && crlf { nl - 1 } else { nl };
+            st.lf_only |= nl < len && !crlf;
+            let next = nl + 1;
             pos = next;
-            let Some(colon) = colon else {
-                quirks.insert(Quirks::HEADER_WITHOUT_COLON);
-                if content_end > MAX_HEADER_SECTION {
-                    return Err(SipError::HeadersTooLarge {
-                        offset: content_end,
-                        limit: MAX_HEADER_SECTION,
-                    });
-                }
+            // The fast path: a name without surrounding whitespace, an unfolded value, a
+            // section that fits u16 ranges.
+            let (Some(k), true) = (
+                colon,
+                first > b' '
+                    && nl <= MAX_HEADER_SECTION
+                    && !matches!(buf.get(next), Some(b' ' | b'\t')),
+            ) else {
+                pos = self.header_line_slow(&mut st, start, nl, content_end, colon, scan)?;
                 continue;
             };
-            let (n0, n1) = trim_range(buf, start, colon);
-            if n1 < colon {
-                quirks.insert(Quirks::SPACE_BEFORE_COLON);
+            let colon = start + k;
+            let name = line.get(..k).unwrap_or_default();
+            match name.last() {
+                Some(&c) if c > b' ' => {}
+                _ => {
+                    pos = self.header_line_slow(&mut st, start, nl, content_end, Some(k), scan)?;
+                    continue;
+                }
             }
-            count += 1;
-            let kind = classify(buf.get(n0..n1).unwrap_or_default());
-            if value_end > MAX_HEADER_SECTION {
-                // Ranges are stored as u16 (checked exactly here, on the rare long input).
-                if n1 > MAX_HEADER_SECTION {
-                    return Err(SipError::HeadersTooLarge {
-                        offset: n1,
-                        limit: MAX_HEADER_SECTION,
-                    });
-                }
-                Span::new(trim_range(buf, colon + 1, value_end))?;
-            }
-            // Headers the engine does not index cost nothing more.
-            if kind == Known::Other {
-                continue;
-            }
-            let (v0, v1) = trim_range(buf, colon + 1, value_end);
-            let span = Span::new((v0, v1))?;
-            match kind {
-                Known::Other => {}
-                Known::Via => {
-                    if seen & (1 << Known::Via as u32) == 0 {
-                        seen |= 1 << Known::Via as u32;
-                        self.via = Some(span);
-                    }
-                    let value = buf.get(v0..v1).unwrap_or_default();
-                    let n = if memchr(b',', value).is_none() {
-                        1
-                    } else {
-                        CommaSplit::new(value).count()
-                    };
-                    self.via_count = self
-                        .via_count
-                        .saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
-                }
-                Known::ContentLength => {
-                    if saw_content_length {
-                        quirks.insert(Quirks::DUPLICATE_CONTENT_LENGTH);
-                    } else {
-                        saw_content_length = true;
-                        self.content_length =
-                            parse_u32(buf.get(v0..v1).unwrap_or_default()).map(|n| n as usize);
-                        if self.content_length.is_none() {
-                            quirks.insert(Quirks::BAD_CONTENT_LENGTH);
-                        }
-                    }
-                }
-                k => {
-                    let i = k as usize;
-                    let bit = 1u32 << i;
-                    if seen & bit != 0 {
-                        quirks.insert(DUPLICATE.get(i).copied().unwrap_or(Quirks::NONE));
-                    } else if let Some(slot) = slots.get_mut(i) {
-                        seen |= bit;
-                        *slot = span;
-                    }
-                }
+            st.count += 1;
+            let kind = classify(name);
+            if kind != Known::Other {
+                st.record(buf, kind, colon, content_end)?;
             }
         }
+        let ScanState {
+            lf_only,
+            saw_content_length,
+            count,
+            slots,
+            seen,
+            mut quirks,
+            via,
+            via_count,
+            content_length,
+        } = st;
         let slot = |k: Known| {
             let i = k as u32;
             (seen & (1 << i) != 0)
@@ -603,6 +637,9 @@ impl<'a> SipMessage<'a> {
         self.cseq = slot(Known::CSeq);
         self.content_type = slot(Known::ContentType);
         self.contact = slot(Known::Contact);
+        self.via = via;
+        self.via_count = via_count;
+        self.content_length = content_length;
         if lf_only {
             quirks.insert(Quirks::LF_ONLY);
         }
@@ -612,6 +649,67 @@ impl<'a> SipMessage<'a> {
         self.quirks = quirks;
         self.header_count = u16::try_from(count).unwrap_or(u16::MAX);
         Ok(saw_content_length)
+    }
+
+    /// The general treatment of one header line (what the fast path of [`Self::scan_headers`]
+    /// does not cover): folded values, whitespace before the name or the colon, no colon, and
+    /// sections past the u16 range. Returns the offset of the next line.
+    #[cold]
+    #[inline(never)]
+    fn header_line_slow(
+        &self,
+        st: &mut ScanState,
+        start: usize,
+        nl: usize,
+        content_end: usize,
+        colon: Option<usize>,
+        scan: &LineScan,
+    ) -> Result<usize, SipError> {
+        let buf = self.buf;
+        let len = buf.len();
+        // Folded continuation lines start with SP or HTAB (RFC 3261 §7.3.1).
+        let mut value_end = content_end;
+        let mut next = nl + 1;
+        if matches!(buf.get(next), Some(b' ' | b'\t')) {
+            st.quirks.insert(Quirks::FOLDED_LINE);
+            while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                let nl2 = scan
+                    .nl(buf.get(next..).unwrap_or_default())
+                    .map_or(len, |k| next + k);
+                value_end = line_content_end(buf, nl2, &mut st.lf_only);
+                next = nl2 + 1;
+            }
+        }
+        let Some(colon) = colon.map(|k| start + k) else {
+            st.quirks.insert(Quirks::HEADER_WITHOUT_COLON);
+            if content_end > MAX_HEADER_SECTION {
+                return Err(SipError::HeadersTooLarge {
+                    offset: content_end,
+                    limit: MAX_HEADER_SECTION,
+                });
+            }
+            return Ok(next);
+        };
+        let (n0, n1) = trim_range(buf, start, colon);
+        if n1 < colon {
+            st.quirks.insert(Quirks::SPACE_BEFORE_COLON);
+        }
+        st.count += 1;
+        let kind = classify(buf.get(n0..n1).unwrap_or_default());
+        if value_end > MAX_HEADER_SECTION {
+            // Ranges are stored as u16 (checked exactly here, on the rare long input).
+            if n1 > MAX_HEADER_SECTION {
+                return Err(SipError::HeadersTooLarge {
+                    offset: n1,
+                    limit: MAX_HEADER_SECTION,
+                });
+            }
+            Span::new(trim_range(buf, colon + 1, value_end))?;
+        }
+        if kind != Known::Other {
+            st.record(buf, kind, colon, value_end)?;
+        }
+        Ok(next)
     }
 
     /// The whole input given to `parse`.

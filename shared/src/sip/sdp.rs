@@ -6,7 +6,7 @@ use core::net::IpAddr;
 
 use memchr::{memchr, memmem};
 
-use super::header::{LineScan, Params, RawHeaders, SectionEnd, eq_lower, unquote};
+use super::header::{Params, RawHeaders, SectionEnd, eq_lower, find_byte, unquote};
 use super::name_addr::parse_u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -254,15 +254,11 @@ pub fn static_payload_type(pt: u8) -> Option<(&'static str, u32)> {
 struct Lines<'a> {
     buf: &'a [u8],
     pos: usize,
-    scan: LineScan,
 }
 
 impl<'a> Lines<'a> {
     fn new(buf: &'a [u8], pos: usize) -> Self {
-        Self::with_scan(buf, pos, LineScan::new())
-    }
-    fn with_scan(buf: &'a [u8], pos: usize, scan: LineScan) -> Self {
-        Self { buf, pos, scan }
+        Self { buf, pos }
     }
 }
 
@@ -277,7 +273,7 @@ impl<'a> Iterator for Lines<'a> {
             if rest.is_empty() {
                 return None;
             }
-            let end = self.scan.nl(rest).unwrap_or(rest.len());
+            let end = find_byte(rest, b'\n').unwrap_or(rest.len());
             self.pos = start + end + 1;
             let line = rest.get(..end).unwrap_or_default();
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -296,7 +292,6 @@ pub struct Sdp<'a> {
     direction: Option<Direction>,
     /// Offset of the first `m=` line (or the length).
     media_start: usize,
-    scan: LineScan,
 }
 
 impl<'a> Sdp<'a> {
@@ -305,8 +300,7 @@ impl<'a> Sdp<'a> {
         if lead >= buf.len() {
             return Err(SdpError::Empty);
         }
-        let scan = LineScan::new();
-        let mut lines = Lines::with_scan(buf, lead, scan);
+        let mut lines = Lines::new(buf, lead);
         match lines.next() {
             Some((_, b'v', _)) => {}
             _ => return Err(SdpError::NoVersion { offset: lead }),
@@ -316,7 +310,6 @@ impl<'a> Sdp<'a> {
             connection: None,
             direction: None,
             media_start: buf.len(),
-            scan,
         };
         for (off, t, v) in lines {
             match t {
@@ -371,7 +364,6 @@ impl<'a> Sdp<'a> {
             pos: self.media_start,
             connection: self.connection,
             direction: self.direction,
-            scan: self.scan,
         }
     }
 }
@@ -391,13 +383,12 @@ pub struct MediaIter<'a> {
     pos: usize,
     connection: Option<Connection<'a>>,
     direction: Option<Direction>,
-    scan: LineScan,
 }
 
 impl<'a> Iterator for MediaIter<'a> {
     type Item = Media<'a>;
     fn next(&mut self) -> Option<Media<'a>> {
-        let mut lines = Lines::with_scan(self.buf, self.pos, self.scan);
+        let mut lines = Lines::new(self.buf, self.pos);
         let (_, t, mline) = lines.next()?;
         if t != b'm' {
             self.pos = self.buf.len();

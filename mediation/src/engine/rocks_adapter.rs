@@ -16,11 +16,14 @@ use std::sync::Arc;
 /// Raw bytes of a stored stream report start with this (never the start of a SIP message).
 pub const REPORT_MARK: &[u8] = b"\0callscope-stream-report\0";
 
+/// Open message ids of one Call-ID, with the source each came from.
+type OpenIds = Vec<(MsgId, Arc<str>)>;
+
 pub struct RocksEngineStore {
     store: Arc<dyn Store>,
     next_id: u64,
     /// Open messages by Call-ID (reports by the Call-ID they name), with their source.
-    open: HashMap<String, Vec<(MsgId, Arc<str>)>>,
+    open: HashMap<String, OpenIds>,
     /// Messages without a Call-ID: closed by the next `open_from` move.
     unlinked: Vec<MsgId>,
 }
@@ -168,7 +171,7 @@ impl EngineStore for RocksEngineStore {
 
     fn finish_calls(&mut self, calls: &[AssembledCall]) -> anyhow::Result<()> {
         let mut finished = Vec::new();
-        let mut closed: Vec<(String, Vec<(MsgId, Arc<str>)>)> = Vec::new();
+        let mut closed: Vec<(String, OpenIds)> = Vec::new();
         for c in calls {
             let mut ids: Vec<MsgId> = Vec::new();
             let mut source: Option<Arc<str>> = None;

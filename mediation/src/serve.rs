@@ -275,7 +275,10 @@ async fn serve(
 
     // The embedded probe.
     if let Some(c) = &cfg.capture {
-        if let Some(file) = &c.file {
+        if let Some(file) = &c.file
+            && !already_imported(&cfg.data_dir, file)
+        {
+            let marker = import_marker(&cfg.data_dir, file);
             let (file, p, acfg, policy, name) = (
                 file.clone(),
                 pipeline.clone(),
@@ -291,6 +294,10 @@ async fn serve(
                 .await;
                 match res {
                     Ok(Ok(frames)) => {
+                        if let Some(m) = marker {
+                            let _ = std::fs::create_dir_all(m.parent().unwrap_or(Path::new(".")));
+                            let _ = std::fs::write(&m, shown.as_bytes());
+                        }
                         tracing::info!(file = %shown, frames, "capture imported");
                         eprintln!(
                             "imported {shown}: {frames} frames; calls are stored and searchable"
@@ -368,6 +375,35 @@ impl TlsReloader {
             }
         }
     }
+}
+
+/// Where the engine notes that a capture file (by path, size and modification time) was
+/// imported, so a restart does not import it twice.
+fn import_marker(data_dir: &Path, file: &Path) -> Option<std::path::PathBuf> {
+    use sha2::Digest;
+    let meta = std::fs::metadata(file).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    let abs = std::fs::canonicalize(file).ok()?;
+    let key = format!("{}\n{}\n{mtime}", abs.display(), meta.len());
+    let h = hex::encode(sha2::Sha256::digest(key.as_bytes()));
+    Some(data_dir.join("imported").join(h))
+}
+
+fn already_imported(data_dir: &Path, file: &Path) -> bool {
+    let done = import_marker(data_dir, file).is_some_and(|m| m.exists());
+    if done {
+        tracing::info!(file = %file.display(), "capture already imported (remove <data_dir>/imported/ to import it again)");
+        eprintln!(
+            "{} was already imported; its calls are in the database",
+            file.display()
+        );
+    }
+    done
 }
 
 fn config_hint() -> &'static str {

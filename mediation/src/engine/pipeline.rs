@@ -191,6 +191,9 @@ impl Pipeline {
                     .saturating_add(self.max_ts_at.elapsed().as_nanos() as u64);
                 let done = self.assembler.poll(now, &self.policy);
                 self.store_calls(done);
+                let (legs, _, bytes) = self.assembler.open();
+                self.stats.open_legs.store(legs as u64, Ordering::Relaxed);
+                self.stats.open_bytes.store(bytes as u64, Ordering::Relaxed);
             }
         }
     }
@@ -281,6 +284,9 @@ impl Pipeline {
     fn flush_all(&mut self) {
         let done = self.assembler.flush_all();
         self.store_calls(done);
+        let (legs, _, bytes) = self.assembler.open();
+        self.stats.open_legs.store(legs as u64, Ordering::Relaxed);
+        self.stats.open_bytes.store(bytes as u64, Ordering::Relaxed);
     }
 
     fn store_calls(&mut self, calls: Vec<AssembledCall>) {

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 pub trait EngineStore: Send {
     /// Highest stored sequence number of a probe spool.
     fn cursor(&self, spool: u64) -> anyhow::Result<Option<u64>>;
-    /// Inputs stored but not yet part of a stored call (to rebuild open calls at restart).
-    fn open_inputs(&self) -> anyhow::Result<Vec<(Arc<str>, Input)>>;
+    /// Inputs stored but not yet part of a stored call (to rebuild open calls at restart);
+    /// the store remembers them as open, so the call that finishes them links them.
+    fn open_inputs(&mut self) -> anyhow::Result<Vec<(Arc<str>, Input)>>;
     /// One durable write: the inputs and the new cursors. When it returns Ok, a crash loses
     /// none of it.
     fn ingest(&mut self, items: &[(Arc<str>, Input)], cursors: &[(u64, u64)])
@@ -36,7 +37,7 @@ impl EngineStore for MemoryStore {
     fn cursor(&self, spool: u64) -> anyhow::Result<Option<u64>> {
         Ok(self.lock().cursors.get(&spool).copied())
     }
-    fn open_inputs(&self) -> anyhow::Result<Vec<(Arc<str>, Input)>> {
+    fn open_inputs(&mut self) -> anyhow::Result<Vec<(Arc<str>, Input)>> {
         Ok(self.lock().open.clone())
     }
     fn ingest(

@@ -196,6 +196,20 @@ pub(crate) fn run(config: Option<&Path>) -> anyhow::Result<()> {
         if let Some(s) = &stopper {
             s.stop();
         }
+        // The analysis thread writes every open stream's final report when its input ends:
+        // wait for them, and send what the spool holds while connected (bounded; whatever is
+        // left stays in the spool for the next start).
+        let drain = std::time::Duration::from_secs(5);
+        if !input_done {
+            let _ = tokio::time::timeout(drain, &mut done).await;
+        }
+        let deadline = tokio::time::Instant::now() + drain;
+        while shared.lock().usage().records > 0
+            && counters.connected.load(Ordering::Relaxed) > 0
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let _ = sd_tx.send(true);
         let _ = sender.await;
         anyhow::Ok(())

@@ -85,12 +85,22 @@ impl EngineStore for RocksEngineStore {
         Ok(self.store.cursor(&format!("{spool:016x}"))?)
     }
 
-    fn open_inputs(&self) -> anyhow::Result<Vec<(Arc<str>, Input)>> {
+    fn open_inputs(&mut self) -> anyhow::Result<Vec<(Arc<str>, Input)>> {
         let mut out = Vec::new();
         for m in self.store.open_messages()? {
             let m = m?;
             if let Some(i) = input_of(&m) {
-                out.push((Arc::from(m.source.as_str()), i));
+                let source: Arc<str> = Arc::from(m.source.as_str());
+                // Open again, so the call that finishes them after the restart links them.
+                if m.call_id.is_empty() {
+                    self.unlinked.push(m.id);
+                } else {
+                    self.open
+                        .entry(String::from_utf8_lossy(&m.call_id).into_owned())
+                        .or_default()
+                        .push((m.id, source.clone()));
+                }
+                out.push((source, i));
             }
         }
         Ok(out)

@@ -78,6 +78,9 @@ pub struct CallsConfig {
     pub linger_s: u64,
     /// A call with no message and no media for this long is closed whatever its state.
     pub idle_timeout_s: u64,
+    /// After a restart with calls open, call timers wait this long so probes reconnect and
+    /// re-send what the engine had not acknowledged.
+    pub restart_grace_s: u64,
     /// Headers that link B2BUA legs into one call.
     pub correlation_headers: Vec<String>,
     /// Link legs by numbers, timing and media when no header does.
@@ -177,6 +180,7 @@ impl Default for CallsConfig {
         Self {
             linger_s: 32,
             idle_timeout_s: 4 * 3600,
+            restart_grace_s: 60,
             correlation_headers: c.headers,
             leg_heuristic: c.heuristic,
             rtp_heuristic: false,
@@ -254,6 +258,7 @@ impl Config {
         callscope_shared::analysis::live::LivePolicy {
             linger: self.calls.linger_s * 1_000_000_000,
             idle_timeout: self.calls.idle_timeout_s * 1_000_000_000,
+            restart_grace: self.calls.restart_grace_s * 1_000_000_000,
             ..Default::default()
         }
     }
@@ -285,6 +290,7 @@ mod tests {
         assert_eq!(cfg.storage.max_bytes, d.storage.max_bytes);
         assert_eq!(cfg.calls.linger_s, d.calls.linger_s);
         assert_eq!(cfg.calls.idle_timeout_s, d.calls.idle_timeout_s);
+        assert_eq!(cfg.calls.restart_grace_s, d.calls.restart_grace_s);
         assert_eq!(cfg.calls.correlation_headers, d.calls.correlation_headers);
         assert_eq!(cfg.data_dir, d.data_dir);
     }

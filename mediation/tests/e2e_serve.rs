@@ -904,7 +904,11 @@ fn engine_killed_mid_run_and_restarted_stores_every_call_once() {
     let report = analyze(&capture);
     let n = report["calls"].as_array().unwrap().len();
     assert_eq!(n, 300);
-    let mut engine = Engine::with_defaults();
+    // Call timers wait 15 s after the restart for the probe to reconnect and re-send.
+    let mut engine = Engine::new(
+        "",
+        "linger_s = 1\nidle_timeout_s = 600\nrestart_grace_s = 15",
+    );
     engine.start();
     let tls = engine.issue_probe("burst");
     // 2.5 s of capture replayed at a quarter of its speed: about 10 s of traffic.

@@ -47,6 +47,9 @@ fn main() -> std::io::Result<()> {
         }
     }
     let el = start.elapsed().as_secs_f64();
-    println!("sent {sent} packets in {el:.2} s: {:.0} packets/s", sent as f64 / el);
+    println!(
+        "sent {sent} packets in {el:.2} s: {:.0} packets/s",
+        sent as f64 / el
+    );
     Ok(())
 }

@@ -52,13 +52,24 @@ async fn authenticate(State(state): State<ApiState>, req: Request, next: Next) -
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))
         .map(str::to_owned);
-    let ok = presented.as_deref().is_some_and(|k| {
+    let verify = |k: &str| {
         state
             .keys
             .read()
             .map(|keys| keys.verify(k).is_some())
             .unwrap_or(false)
-    });
+    };
+    let mut ok = presented.as_deref().is_some_and(verify);
+    // A key made with `api-key create` while the engine runs is on disk only: reload once.
+    if !ok
+        && presented.is_some()
+        && let Ok(fresh) = keys::ApiKeys::load(&state.data_dir)
+        && let Ok(mut keys) = state.keys.write()
+    {
+        *keys = fresh;
+        drop(keys);
+        ok = presented.as_deref().is_some_and(verify);
+    }
     if !ok {
         let mut r = error(
             StatusCode::UNAUTHORIZED,

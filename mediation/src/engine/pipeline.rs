@@ -106,6 +106,8 @@ pub struct Pipeline {
     /// the wall clock since, so an imported old capture closes calls by its own timeline.
     max_ts: u64,
     max_ts_at: Instant,
+    /// Call timers are held until then after a restart with open calls (see `restart_grace`).
+    hold_until: Option<Instant>,
 }
 
 /// Most items written in one durable write (group commit).
@@ -129,6 +131,7 @@ impl Pipeline {
             rx,
             max_ts: 0,
             max_ts_at: Instant::now(),
+            hold_until: None,
         };
         let open = p.store.open_inputs()?;
         let n = open.len();
@@ -139,6 +142,7 @@ impl Pipeline {
             .recovered_messages
             .store(n as u64, Ordering::Relaxed);
         if n > 0 {
+            p.hold_until = Some(Instant::now() + Duration::from_nanos(p.policy.restart_grace));
             tracing::info!(
                 messages = n,
                 "recovered open calls from the database after restart"
@@ -184,7 +188,8 @@ impl Pipeline {
                     return;
                 }
             }
-            if last_poll.elapsed() >= Duration::from_secs(1) {
+            let held = self.hold_until.is_some_and(|t| Instant::now() < t);
+            if !held && last_poll.elapsed() >= Duration::from_secs(1) {
                 last_poll = Instant::now();
                 let now = self
                     .max_ts

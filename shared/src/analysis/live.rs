@@ -66,6 +66,10 @@ pub struct LivePolicy {
     /// A leg with no message and no media for this long is closed whatever its state: calls
     /// that never end (lost BYE) and registrations (4 h).
     pub idle_timeout: Nanos,
+    /// Engine: after a restart with calls open, call timers wait this long (wall clock) so
+    /// probes can reconnect and re-send what was not acknowledged (60 s; probes back off up to
+    /// 30 s).
+    pub restart_grace: Nanos,
 }
 
 const SECOND: Nanos = 1_000_000_000;
@@ -77,6 +81,7 @@ impl Default for LivePolicy {
             linger: 32 * SECOND,
             stream_idle: 30 * SECOND,
             idle_timeout: 4 * 3600 * SECOND,
+            restart_grace: 60 * SECOND,
         }
     }
 }

@@ -39,6 +39,10 @@ pub trait LiveAnalyzer {
     fn open_streams(&self) -> u64 {
         0
     }
+    /// RTP packets measured so far (status counter).
+    fn rtp_packets(&self) -> u64 {
+        0
+    }
 }
 
 /// Turns events and reports into record bytes for the spool; false when one cannot be
@@ -83,6 +87,9 @@ impl LiveAnalyzer for ProbeAnalyzer {
     }
     fn open_streams(&self) -> u64 {
         self.inner.open_counts().1 as u64
+    }
+    fn rtp_packets(&self) -> u64 {
+        self.inner.media_packets().0
     }
 }
 
@@ -184,6 +191,7 @@ impl<A: LiveAnalyzer, E: Encode> Pipeline<A, E> {
         Counters::add(&self.counters.sip_messages, sip);
         Counters::add(&self.counters.rtcp_packets, rtcp);
         Counters::set(&self.counters.malformed, self.analyzer.malformed());
+        Counters::set(&self.counters.rtp_packets, self.analyzer.rtp_packets());
         self.poll();
         self.commit();
     }

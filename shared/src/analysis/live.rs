@@ -334,6 +334,11 @@ impl Analyzer {
         core.media.retain(&leg_map, close_stream);
     }
 
+    /// RTP and RTCP packets measured so far.
+    pub fn media_packets(&self) -> (u64, u64) {
+        (self.core.media.rtp_packets, self.core.media.rtcp_packets)
+    }
+
     /// Inputs that did not decode so far (frames, SIP messages).
     pub fn malformed_count(&self) -> u64 {
         self.core.malformed_count

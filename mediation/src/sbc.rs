@@ -41,6 +41,33 @@ pub struct OwnedQos {
     pub out_call_id: String,
 }
 
+/// The stored form of an SBC QoS report (the SBC's view beside our measurements).
+pub fn qos_record(q: &OwnedQos, source: &str) -> callscope_shared::analysis::report::SbcQosRecord {
+    use callscope_shared::analysis::report::{SbcQosLeg, SbcQosRecord};
+    let leg = |l: &QosLeg| SbcQosLeg {
+        rtp_packets: l.rtp_packets,
+        rtp_lost_packets: l.rtp_lost_packets,
+        rtp_avg_jitter: l.rtp_avg_jitter,
+        rtp_max_jitter: l.rtp_max_jitter,
+        rtcp_avg_latency: l.rtcp_avg_latency,
+        rtcp_max_latency: l.rtcp_max_latency,
+        mos: f64::from(l.mos_x100) / 100.0,
+        r_factor: f64::from(l.r_factor_x100) / 100.0,
+    };
+    let time = |t: &SbcTime| callscope_shared::analysis::time::rfc3339(t.nanos());
+    SbcQosRecord {
+        source: source.to_owned(),
+        inc_call_id: q.inc_call_id.clone(),
+        out_call_id: q.out_call_id.clone(),
+        inc_realm: q.inc_realm.clone(),
+        out_realm: q.out_realm.clone(),
+        begin: time(&q.begin),
+        end: time(&q.end),
+        inc: leg(&q.inc),
+        out: leg(&q.out),
+    }
+}
+
 /// `CollectorEvent` with its borrowed bytes copied, to cross a channel or an await.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

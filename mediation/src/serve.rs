@@ -418,31 +418,32 @@ where
     let source: Arc<str> = Arc::from(format!("sbc:{peer}").as_str());
     let log_peer = peer.clone();
     let res = crate::sbc::serve_session(stream, peer, |ev| {
-        if let OwnedCollectorEvent::Sip {
-            transport,
-            ts,
-            src,
-            dst,
-            bytes,
-            ..
-        } = ev
-        {
-            let batch = Batch {
-                source: source.clone(),
-                spool: None,
-                items: vec![(
-                    None,
-                    Input::Sip(SipInput {
-                        ts,
-                        flow: Flow { src, dst },
-                        transport,
-                        bytes,
-                    }),
-                )],
-                ack: None,
-            };
-            tokio::task::block_in_place(|| pipeline.send(batch));
-        }
+        let input = match ev {
+            OwnedCollectorEvent::Sip {
+                transport,
+                ts,
+                src,
+                dst,
+                bytes,
+                ..
+            } => Input::Sip(SipInput {
+                ts,
+                flow: Flow { src, dst },
+                transport,
+                bytes,
+            }),
+            OwnedCollectorEvent::Qos { record, .. } => {
+                Input::SbcQos(Box::new(crate::sbc::qos_record(&record, &source)))
+            }
+            _ => return,
+        };
+        let batch = Batch {
+            source: source.clone(),
+            spool: None,
+            items: vec![(None, input)],
+            ack: None,
+        };
+        tokio::task::block_in_place(|| pipeline.send(batch));
     })
     .await;
     match res {

@@ -61,6 +61,7 @@ impl EngineStore for MemoryStore {
                     .call_id
                     .as_ref()
                     .is_some_and(|id| c.group.call_ids.contains(id)),
+                Input::SbcQos(q) => !c.group.call_ids.contains(&q.inc_call_id),
             });
             g.calls.push(c.report.clone());
         }

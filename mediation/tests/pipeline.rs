@@ -211,3 +211,62 @@ fn a_failed_write_is_not_acknowledged() {
     drop(h);
     join.join().unwrap();
 }
+
+#[test]
+fn sbc_qos_joins_its_call_as_the_sbc_view() {
+    use callscope_shared::analysis::report::{SbcQosLeg, SbcQosRecord};
+    let rel = "../pcaps/b2bua_chain.pcap";
+    let mut items: Vec<(u64, Input)> = probe_output(rel)
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| (i as u64 + 1, x))
+        .collect();
+    let qos = SbcQosRecord {
+        source: "sbc:test".into(),
+        inc_call_id: "b2b-leg-2@10.1.0.2".into(),
+        out_call_id: "b2b-leg-3@10.1.0.3".into(),
+        inc_realm: "core".into(),
+        out_realm: "access".into(),
+        begin: "2023-11-14T22:13:20Z".into(),
+        end: "2023-11-14T22:13:24Z".into(),
+        inc: SbcQosLeg {
+            rtp_packets: 150,
+            mos: 4.38,
+            r_factor: 92.04,
+            ..Default::default()
+        },
+        out: SbcQosLeg::default(),
+    };
+    items.push((items.len() as u64 + 1, Input::SbcQos(Box::new(qos.clone()))));
+    let store = MemoryStore::default();
+    let (h, join) = Pipeline::start(
+        Box::new(store.clone()),
+        AnalyzerConfig::default(),
+        LivePolicy::default(),
+    )
+    .unwrap();
+    let (ack_tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    send(&h, &items, &ack_tx);
+    h.flush();
+    let g = store.inner.lock().unwrap();
+    let with_qos: Vec<_> = g
+        .calls
+        .iter()
+        .flat_map(|r| r.calls.iter())
+        .filter(|c| !c.sbc_qos.is_empty())
+        .collect();
+    assert_eq!(
+        with_qos.len(),
+        1,
+        "exactly the call holding the SBC's Call-IDs"
+    );
+    assert!(
+        with_qos[0]
+            .call_ids
+            .contains(&"b2b-leg-2@10.1.0.2".to_owned())
+    );
+    assert_eq!(with_qos[0].sbc_qos, vec![qos]);
+    drop(g);
+    drop(h);
+    join.join().unwrap();
+}

@@ -1,6 +1,6 @@
 //! [`CallReader`] over the engine's [`Store`]: JSON documents for the API.
 use super::routes::{CallReader, SearchParams};
-use crate::engine::rocks_adapter::REPORT_MARK;
+use crate::engine::rocks_adapter::is_pseudo;
 use crate::storage::{CallId, CallQuery, CallSummary, Store};
 use anyhow::anyhow;
 use callscope_shared::analysis::time::rfc3339;
@@ -123,7 +123,7 @@ impl CallReader for StoreReader {
             .0
             .messages_of_call(id)?
             .iter()
-            .filter(|m| !m.raw.starts_with(REPORT_MARK))
+            .filter(|m| !is_pseudo(&m.raw))
             .map(|m| {
                 json!({
                     "ts": rfc3339(m.ts),

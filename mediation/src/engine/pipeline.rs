@@ -5,6 +5,7 @@ use crate::storage_adapter::EngineStore;
 use callscope_shared::analysis::AnalyzerConfig;
 use callscope_shared::analysis::assemble::{AssembledCall, CallAssembler, SipInput};
 use callscope_shared::analysis::live::{LivePolicy, StreamReport};
+use callscope_shared::analysis::report::SbcQosRecord;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use std::time::{Duration, Instant};
 pub enum Input {
     Sip(SipInput),
     Report(Box<StreamReport>),
+    /// An SBC's own QoS view of a call (IPFIX set 268).
+    SbcQos(Box<SbcQosRecord>),
 }
 
 /// Where an acknowledgement goes: `(spool id, highest durable sequence)`.
@@ -37,6 +40,7 @@ pub struct Batch {
 pub struct EngineStats {
     pub sip_messages: AtomicU64,
     pub stream_reports: AtomicU64,
+    pub sbc_qos: AtomicU64,
     pub duplicates: AtomicU64,
     pub malformed_sip: AtomicU64,
     pub calls_stored: AtomicU64,
@@ -54,6 +58,7 @@ impl EngineStats {
         serde_json::json!({
             "sip_messages": g(&self.sip_messages),
             "stream_reports": g(&self.stream_reports),
+            "sbc_qos": g(&self.sbc_qos),
             "duplicates_dropped": g(&self.duplicates),
             "malformed_sip": g(&self.malformed_sip),
             "calls_stored": g(&self.calls_stored),
@@ -280,6 +285,10 @@ impl Pipeline {
             Input::Report(r) => {
                 self.stats.stream_reports.fetch_add(1, Ordering::Relaxed);
                 self.assembler.on_report(*r);
+            }
+            Input::SbcQos(q) => {
+                self.stats.sbc_qos.fetch_add(1, Ordering::Relaxed);
+                self.assembler.on_sbc_qos(*q);
             }
         }
         // Unparsable messages are already stored as such; they never join a call.

@@ -15,6 +15,13 @@ use std::sync::Arc;
 
 /// Raw bytes of a stored stream report start with this (never the start of a SIP message).
 pub const REPORT_MARK: &[u8] = b"\0callscope-stream-report\0";
+/// Raw bytes of a stored SBC QoS report start with this.
+pub const QOS_MARK: &[u8] = b"\0callscope-sbc-qos\0";
+
+/// Stored pseudo-messages (reports) are not SIP: the API and exports skip them.
+pub fn is_pseudo(raw: &[u8]) -> bool {
+    raw.starts_with(REPORT_MARK) || raw.starts_with(QOS_MARK)
+}
 
 /// Open message ids of one Call-ID, with the source each came from.
 type OpenIds = Vec<(MsgId, Arc<str>)>;
@@ -69,6 +76,9 @@ pub fn input_of(m: &StoredMessage) -> Option<Input> {
         let r: StreamReport = serde_json::from_slice(json).ok()?;
         return Some(Input::Report(Box::new(r)));
     }
+    if let Some(json) = m.raw.strip_prefix(QOS_MARK) {
+        return Some(Input::SbcQos(Box::new(serde_json::from_slice(json).ok()?)));
+    }
     Some(Input::Sip(SipInput {
         ts: m.ts,
         flow: callscope_shared::net::Flow {
@@ -122,10 +132,17 @@ impl EngineStore for RocksEngineStore {
                     serde_json::to_writer(&mut raw, r)?;
                     (r.call_id.clone().unwrap_or_default(), raw)
                 }
+                Input::SbcQos(q) => {
+                    let mut raw = QOS_MARK.to_vec();
+                    serde_json::to_writer(&mut raw, q)?;
+                    (q.inc_call_id.clone(), raw)
+                }
             };
             owned.push((MsgId(id), call_id, raw));
             id += 1;
         }
+        let unspecified =
+            callscope_shared::net::Endpoint::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0);
         let spools: Vec<String> = cursors.iter().map(|(s, _)| format!("{s:016x}")).collect();
         let messages = items
             .iter()
@@ -146,6 +163,16 @@ impl EngineStore for RocksEngineStore {
                     ts: r.ts,
                     src: r.stream.src,
                     dst: r.stream.dst,
+                    transport: Transport::Udp,
+                    source,
+                    call_id: call_id.as_bytes(),
+                    raw,
+                },
+                Input::SbcQos(_) => NewMessage {
+                    id: *id,
+                    ts: now_ns(),
+                    src: unspecified,
+                    dst: unspecified,
                     transport: Transport::Udp,
                     source,
                     call_id: call_id.as_bytes(),

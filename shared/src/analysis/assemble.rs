@@ -6,10 +6,13 @@
 //! its messages (kept here, raw) are replayed through a fresh batch analyzer together with
 //! its streams' last reports, so a stored call is computed by exactly `analyze`'s code.
 use super::live::{CompletedGroup, LivePolicy, StreamReport};
-use super::report::Report;
+use super::report::{Report, SbcQosRecord};
 use super::{Analyzer, AnalyzerConfig};
 use crate::net::{Flow, Nanos, Transport};
 use std::collections::HashMap;
+
+/// SBC QoS reports waiting for their call, at most.
+const MAX_PENDING_QOS: usize = 100_000;
 
 /// One SIP message as the engine received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +39,8 @@ pub struct CallAssembler {
     live: Analyzer,
     messages: HashMap<String, Vec<SipInput>>,
     reports: HashMap<String, Vec<StreamReport>>,
+    /// SBC QoS reports by the SBC's ingress Call-ID (and egress, for lookup).
+    sbc_qos: Vec<SbcQosRecord>,
     /// Messages that did not parse (no Call-ID): counted, handed back by [`Self::take_unparsed`].
     unparsed: Vec<SipInput>,
     held_bytes: usize,
@@ -50,6 +55,7 @@ impl CallAssembler {
             cfg,
             messages: HashMap::new(),
             reports: HashMap::new(),
+            sbc_qos: Vec::new(),
             unparsed: Vec::new(),
             held_bytes: 0,
         }
@@ -84,6 +90,15 @@ impl CallAssembler {
             }
         }
         self.live.add_stream_report(report);
+    }
+
+    /// Takes an SBC's QoS report; it joins the call holding either of its Call-IDs.
+    pub fn on_sbc_qos(&mut self, q: SbcQosRecord) {
+        // Reports for calls never seen must not pile up: keep the latest ones.
+        if self.sbc_qos.len() >= MAX_PENDING_QOS {
+            self.sbc_qos.remove(0);
+        }
+        self.sbc_qos.push(q);
     }
 
     /// Messages without a Call-ID received so far (stored on their own, never in a call).
@@ -135,6 +150,18 @@ impl CallAssembler {
                 for r in self.reports.remove(c).unwrap_or_default() {
                     batch.add_stream_report(r);
                 }
+            }
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.sbc_qos)
+                .into_iter()
+                .partition(|q| {
+                    group
+                        .call_ids
+                        .iter()
+                        .any(|c| *c == q.inc_call_id || *c == q.out_call_id)
+                });
+            self.sbc_qos = rest;
+            for q in mine {
+                batch.add_sbc_qos(q);
             }
             self.live.forget(&group.call_ids);
             out.push(AssembledCall {

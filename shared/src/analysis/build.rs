@@ -118,6 +118,17 @@ pub(super) fn report(mut core: Core, stream_layer: crate::stream::StreamStats) -
             duration_s: first.duration_s(),
             worst_mos: worst_mos(&streams, &call_streams),
             vq_reports: vq_of_call.get(ci).cloned().unwrap_or_default(),
+            sbc_qos: core
+                .sbc_qos
+                .iter()
+                .filter(|q| {
+                    g.legs
+                        .iter()
+                        .filter_map(|(li, _)| legs.get(*li))
+                        .any(|l| l.call_id == q.inc_call_id || l.call_id == q.out_call_id)
+                })
+                .cloned()
+                .collect(),
             streams: call_streams,
             legs: leg_records,
         });

@@ -148,6 +148,11 @@ impl Analyzer {
         }
     }
 
+    /// Adds an SBC's QoS report (linked to its call by either Call-ID).
+    pub fn add_sbc_qos(&mut self, q: super::report::SbcQosRecord) {
+        self.core.sbc_qos.push(q);
+    }
+
     /// Reports of streams that received packets since their last report and whose last report
     /// is at least `report_interval` old at capture time `now`.
     pub fn poll_reports(
@@ -322,6 +327,9 @@ impl Analyzer {
         self.core
             .vq_reports
             .retain(|v| !gone.contains(v.call_id.as_str()));
+        self.core.sbc_qos.retain(|q| {
+            !gone.contains(q.inc_call_id.as_str()) && !gone.contains(q.out_call_id.as_str())
+        });
         self.compact(&close_leg, &close_stream);
     }
 

@@ -73,6 +73,8 @@ struct Core {
     malformed: Vec<MalformedRecord>,
     malformed_count: u64,
     vq_reports: Vec<report::VqRecord>,
+    /// SBC QoS reports (engine), linked to calls by Call-ID at the end.
+    sbc_qos: Vec<report::SbcQosRecord>,
     ignored: BTreeMap<String, u64>,
     /// UDP datagrams that are neither SIP nor media (a counter, not a map entry: no
     /// allocation on this per-packet path).
@@ -100,6 +102,7 @@ impl Analyzer {
                 malformed: Vec::new(),
                 malformed_count: 0,
                 vq_reports: Vec::new(),
+                sbc_qos: Vec::new(),
                 ignored: BTreeMap::new(),
                 udp_other: 0,
                 external_streams: Vec::new(),

@@ -104,6 +104,40 @@ pub struct CallRecord {
     pub worst_mos: Option<f64>,
     /// Indexes into `vq_reports` (the endpoints' own quality reports for this call).
     pub vq_reports: Vec<usize>,
+    /// The SBC's own view of the call's media (IPFIX set 268), when an SBC exported it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sbc_qos: Vec<SbcQosRecord>,
+}
+
+/// An SBC's per-call QoS report (Oracle/Acme comm-monitor set 268), stored as the SBC's view
+/// beside our own measurements. Units as the SBC sends them (jitter and latency in ms, as far
+/// as is known: see `../shared/IPFIX.md`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SbcQosRecord {
+    /// Who exported it (`sbc:<address>` or the SBC certificate's name).
+    pub source: String,
+    /// Call-IDs of the SBC's ingress (caller side) and egress (callee side) legs.
+    pub inc_call_id: String,
+    pub out_call_id: String,
+    pub inc_realm: String,
+    pub out_realm: String,
+    pub begin: String,
+    pub end: String,
+    /// Media the SBC received from the caller side, and from the callee side.
+    pub inc: SbcQosLeg,
+    pub out: SbcQosLeg,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SbcQosLeg {
+    pub rtp_packets: u32,
+    pub rtp_lost_packets: u32,
+    pub rtp_avg_jitter: u32,
+    pub rtp_max_jitter: u32,
+    pub rtcp_avg_latency: u32,
+    pub rtcp_max_latency: u32,
+    pub mos: f64,
+    pub r_factor: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -257,7 +257,17 @@ pub enum ServeError {
     },
     #[error("IPFIX session with {peer}: nothing received for 3 keepalive timeouts; closing")]
     Idle { peer: String },
+    #[error(
+        "IPFIX session with {peer}: no complete message within {wait:?} of connecting; closing \
+         (an SBC sends its handshake at once)"
+    )]
+    NoMessage { peer: String, wait: Duration },
 }
+
+/// How long a new connection may take to deliver its first whole message: without it, a peer
+/// that connects and sends nothing (or half a header) would hold its task forever, since the
+/// keepalive deadline only starts with the handshake.
+pub const FIRST_MESSAGE_WAIT: Duration = Duration::from_secs(30);
 
 /// Logs what a collector operator should see, by event.
 fn log_event(peer: &str, e: &CollectorEvent<'_>) {
@@ -320,11 +330,25 @@ pub async fn serve_session<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// `serve_session` with a configuration.
 pub async fn serve_session_with<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    peer: String,
+    cfg: CollectorConfig,
+    on_event: impl FnMut(OwnedCollectorEvent),
+) -> Result<SessionCounters, ServeError> {
+    serve_session_limited(stream, peer, cfg, FIRST_MESSAGE_WAIT, on_event).await
+}
+
+/// `serve_session_with`, closing the session when no whole message arrived within
+/// `first_message_wait` of the call.
+pub async fn serve_session_limited<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     peer: String,
     cfg: CollectorConfig,
+    first_message_wait: Duration,
     mut on_event: impl FnMut(OwnedCollectorEvent),
 ) -> Result<SessionCounters, ServeError> {
+    let first_deadline = now_nanos()
+        .saturating_add(u64::try_from(first_message_wait.as_nanos()).unwrap_or(u64::MAX));
     let mut session = CollectorSession::new(cfg);
     let mut buf = vec![0u8; 64 * 1024];
     let mut tx = Vec::new();
@@ -334,11 +358,23 @@ pub async fn serve_session_with<S: AsyncRead + AsyncWrite + Unpin>(
     };
     loop {
         let read = stream.read(&mut buf);
-        let n = match session.idle_deadline() {
+        let first = session.counters().last_message_at.is_none();
+        let deadline = if first {
+            Some(first_deadline)
+        } else {
+            session.idle_deadline()
+        };
+        let n = match deadline {
             Some(deadline) => {
                 let left = Duration::from_nanos(deadline.saturating_sub(now_nanos()));
                 match tokio::time::timeout(left, read).await {
                     Ok(r) => r.map_err(|e| io(&peer, e))?,
+                    Err(_) if first => {
+                        return Err(ServeError::NoMessage {
+                            peer,
+                            wait: first_message_wait,
+                        });
+                    }
                     Err(_) => return Err(ServeError::Idle { peer }),
                 }
             }

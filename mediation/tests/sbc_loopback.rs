@@ -114,3 +114,31 @@ async fn hostile_peer_ends_only_its_session() {
     let err = server.await.unwrap().unwrap_err();
     assert!(err.to_string().contains("length field 5"), "{err}");
 }
+
+/// A peer that connects and sends only half a header is closed once the first-message wait
+/// passes (before any handshake there is no keepalive deadline, RFC 7011 §10.4.1 leaves idle
+/// detection to the collector); the session does not hold its task forever.
+#[tokio::test]
+async fn silent_peer_is_closed_after_the_first_message_wait() {
+    use callscope_mediation::sbc::{ServeError, serve_session_limited};
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (sock, peer) = listener.accept().await.unwrap();
+        serve_session_limited(
+            sock,
+            peer.to_string(),
+            Default::default(),
+            Duration::from_millis(200),
+            |_| {},
+        )
+        .await
+    });
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    client.write_all(b"\x00\x0a\x00\x40").await.unwrap();
+    let err = server.await.unwrap().unwrap_err();
+    assert!(matches!(err, ServeError::NoMessage { .. }), "{err}");
+    drop(client);
+}

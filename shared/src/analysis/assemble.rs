@@ -129,6 +129,9 @@ impl CallAssembler {
 
     fn assemble(&mut self, groups: Vec<CompletedGroup>) -> Vec<AssembledCall> {
         let mut out = Vec::with_capacity(groups.len());
+        // Forgotten together after the loop: `forget` walks every open leg and stream, so once
+        // per group made a poll that closes C calls among L open legs cost O(C x L).
+        let mut done: Vec<String> = Vec::new();
         for group in groups {
             let mut messages: Vec<SipInput> = group
                 .call_ids
@@ -163,12 +166,15 @@ impl CallAssembler {
             for q in mine {
                 batch.add_sbc_qos(q);
             }
-            self.live.forget(&group.call_ids);
+            done.extend(group.call_ids.iter().cloned());
             out.push(AssembledCall {
                 group,
                 report: batch.finish(),
                 messages,
             });
+        }
+        if !done.is_empty() {
+            self.live.forget(&done);
         }
         out
     }

@@ -167,31 +167,52 @@ fn link_heuristic(
     reason: &mut [Option<LinkReason>],
 ) {
     let mut has_child = vec![false; legs.len()];
+    // Candidates by the address their first INVITE went to, sorted by INVITE time: a leg only
+    // looks at legs sent to its own sender within the window (O(L log L), not O(L^2): the
+    // engine regroups its open legs every second).
+    let mut by_dst: HashMap<std::net::IpAddr, Vec<(u64, usize, usize)>> = HashMap::new();
+    for (pos, &a) in calls.iter().enumerate() {
+        if let Some(la) = legs.get(a)
+            && let (Some(ta), Some(hop_a)) = (la.invite_ts, la.hops.first())
+        {
+            by_dst.entry(hop_a.dst.ip).or_default().push((ta, pos, a));
+        }
+    }
+    for v in by_dst.values_mut() {
+        v.sort_unstable();
+    }
     for (pos, &b) in calls.iter().enumerate() {
         let Some(lb) = legs.get(b) else { continue };
         let (Some(tb), Some(hop_b)) = (lb.invite_ts, lb.hops.first()) else {
             continue;
         };
-        let mut best: Option<(u64, usize)> = None;
-        for &a in calls.get(..pos).unwrap_or(&[]) {
-            let Some(la) = legs.get(a) else { continue };
-            let (Some(ta), Some(hop_a)) = (la.invite_ts, la.hops.first()) else {
+        let Some(bucket) = by_dst.get(&hop_b.src.ip) else {
+            continue;
+        };
+        let lo = tb.saturating_sub(cfg.heuristic_window_ns);
+        let first = bucket.partition_point(|&(ta, _, _)| ta < lo);
+        // Closest INVITE first; among equal times the earliest leg (as a scan in order).
+        let mut best: Option<(u64, usize, usize)> = None;
+        for &(ta, pos_a, a) in bucket.get(first..).unwrap_or(&[]) {
+            if ta > tb {
+                break;
+            }
+            if pos_a >= pos {
                 continue;
-            };
+            }
+            let Some(la) = legs.get(a) else { continue };
             if has_child.get(a).copied().unwrap_or(true) || uf.find(a) == uf.find(b) {
                 continue;
             }
-            let dt = tb.saturating_sub(ta);
-            if tb < ta || dt > cfg.heuristic_window_ns {
+            if !same_number(&la.to_user, &lb.to_user) {
                 continue;
             }
-            if hop_a.dst.ip != hop_b.src.ip || !same_number(&la.to_user, &lb.to_user) {
-                continue;
-            }
-            if best.is_none_or(|(d, _)| dt < d) {
-                best = Some((dt, a));
+            let dt = tb - ta;
+            if best.is_none_or(|(d, p, _)| (dt, pos_a) < (d, p)) {
+                best = Some((dt, pos_a, a));
             }
         }
+        let best = best.map(|(dt, _, a)| (dt, a));
         if let Some((dt, a)) = best
             && uf.union(a, b)
         {

@@ -4,8 +4,8 @@
 //! module only moves bytes and reads the clock.
 use callscope_shared::ipfix::{
     CollectorConfig, CollectorEvent, CollectorSession, DataField, DatagramError, DatagramParams,
-    Defined, Direction, Exporter, Handshake, Interface, MediaFlow, Message, QosLeg, SbcTime,
-    SessionCounters, SessionError, SipTcpRecord, set_id,
+    Defined, Direction, Exporter, Handshake, Interface, MediaFlow, Message, QosLeg, QosRecord,
+    SbcTime, SessionCounters, SessionError, SipTcpRecord, set_id,
 };
 use callscope_shared::net::{Endpoint, Nanos, Transport};
 use callscope_shared::sip::looks_like_sip;
@@ -442,6 +442,8 @@ pub struct ExportSummary {
     pub sip_udp: u64,
     pub sip_tcp: u64,
     pub keepalives: u64,
+    /// QoS reports (set 268), one per call with media.
+    pub qos: u64,
     /// SIP messages not exported: TCP over IPv6 (no layout), or too long for a message.
     pub skipped: u64,
     pub bytes: u64,
@@ -672,8 +674,113 @@ pub async fn export_capture<S: AsyncWrite + AsyncRead + Unpin>(
             out.clear();
         }
     }
+    // At the end, a QoS report (set 268) per call with media, as an SBC sends at call end:
+    // figures from this capture's own analysis (what the SBC would have measured).
+    for rec in qos_of_capture(&data) {
+        let r = QosRecord {
+            inc: rec.inc,
+            out: rec.out,
+            media_type: 0,
+            caller_inc: rec.flows[0],
+            callee_inc: rec.flows[1],
+            caller_out: rec.flows[2],
+            callee_out: rec.flows[3],
+            caller_iface: Interface::default(),
+            callee_iface: Interface::default(),
+            begin: rec.begin,
+            end: rec.end,
+            inc_realm: b"core",
+            out_realm: b"access",
+            inc_call_id: rec.inc_call_id.as_bytes(),
+            out_call_id: rec.out_call_id.as_bytes(),
+        };
+        match ex.qos(&r, export_time(), &mut out) {
+            Ok(()) => summary.qos += 1,
+            Err(e) => tracing::warn!(error = %e, "QoS report not exported"),
+        }
+    }
     stream.write_all(&out).await?;
     stream.flush().await?;
     summary.bytes += out.len() as u64;
     Ok(summary)
+}
+
+/// What the exporter reports as an SBC's QoS for one call.
+struct CaptureQos {
+    inc: QosLeg,
+    out: QosLeg,
+    flows: [MediaFlow; 4],
+    begin: SbcTime,
+    end: SbcTime,
+    inc_call_id: String,
+    out_call_id: String,
+}
+
+/// One QoS report per call with RTP streams: the first leg is the SBC's ingress, the last its
+/// egress; the first two streams give the legs' figures.
+fn qos_of_capture(data: &[u8]) -> Vec<CaptureQos> {
+    use callscope_shared::analysis::time::parse_rfc3339;
+    use callscope_shared::analysis::{Analyzer, AnalyzerConfig};
+    let Ok(reader) = callscope_shared::wire::capture::CaptureReader::new(data) else {
+        return Vec::new();
+    };
+    let mut a = Analyzer::new(AnalyzerConfig::default());
+    for f in reader.map_while(Result::ok) {
+        a.on_frame(&f);
+    }
+    let report = a.finish();
+    let leg = |s: Option<&callscope_shared::analysis::report::StreamRecord>| {
+        let Some(s) = s else {
+            return QosLeg::default();
+        };
+        QosLeg {
+            rtp_packets: u32::try_from(s.packets).unwrap_or(u32::MAX),
+            rtp_lost_packets: u32::try_from(s.lost.max(0)).unwrap_or(u32::MAX),
+            rtp_avg_jitter: s.mean_jitter_ms.round() as u32,
+            rtp_max_jitter: s.max_jitter_ms.round() as u32,
+            r_factor_x100: s.r_factor.map_or(0, |r| (r * 100.0).round() as u32),
+            mos_x100: s.mos.map_or(0, |m| (m * 100.0).round() as u32),
+            ..QosLeg::default()
+        }
+    };
+    let flow = |s: Option<&callscope_shared::analysis::report::StreamRecord>| {
+        let none = MediaFlow {
+            src: std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0),
+            dst: std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0),
+        };
+        match s.map(|s| (v4(s.src), v4(s.dst))) {
+            Some((Some(src), Some(dst))) => MediaFlow { src, dst },
+            _ => none,
+        }
+    };
+    let mut out = Vec::new();
+    for c in &report.calls {
+        let streams: Vec<_> = c
+            .streams
+            .iter()
+            .filter_map(|&i| report.streams.get(i))
+            .collect();
+        let (Some(first), Some(last)) = (c.legs.first(), c.legs.last()) else {
+            continue;
+        };
+        if streams.is_empty() {
+            continue;
+        }
+        let time = |t: &str| SbcTime::from_nanos(parse_rfc3339(t).unwrap_or(0));
+        out.push(CaptureQos {
+            inc: leg(streams.first().copied()),
+            out: leg(streams.get(1).copied()),
+            flows: [
+                flow(streams.first().copied()),
+                flow(streams.get(1).copied()),
+                flow(streams.get(2).copied()),
+                flow(streams.get(3).copied()),
+            ],
+            begin: time(&c.start),
+            end: time(&c.end),
+            inc_call_id: first.call_id.clone(),
+            out_call_id: last.call_id.clone(),
+        });
+    }
+    out
 }

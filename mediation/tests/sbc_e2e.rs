@@ -404,6 +404,32 @@ fn tls_export_of_b2bua_chain_is_stored_as_analyzed() {
     tls_export_matches_analyze(&common::pcaps_dir().join("b2bua_chain.pcap"));
 }
 
+/// IPFIX.md §3.3 (set 268): the exporter sends a QoS report per call with media; the engine
+/// stores it with the call as the SBC's view (`call.sbc_qos`), figures as sent.
+#[test]
+fn sbc_qos_report_is_stored_with_its_call() {
+    let capture = common::pcaps_dir().join("b2bua_chain.pcap");
+    let mut e = Engine::start(false);
+    let out = e.export_tls(&e.exporter_dir.clone(), &capture);
+    assert!(out.status.success(), "sbc-export over TLS failed");
+    e.wait_for(|e| e.calls().len() >= 2, "the calls to be stored");
+    let mut with_qos = Vec::new();
+    for s in e.calls() {
+        let id = s["id"].as_str().unwrap();
+        let d = e.get(&format!("/api/v1/calls/{id}")).unwrap();
+        if let Some(q) = d["call"]["sbc_qos"].as_array().filter(|q| !q.is_empty()) {
+            with_qos.push((s["call_ids"].clone(), q.clone()));
+        }
+    }
+    // Only the answered 3-leg call has media; its first stream has 150 packets, MOS 4.37.
+    assert_eq!(with_qos.len(), 1, "{with_qos:?}");
+    let q = &with_qos[0].1[0];
+    assert_eq!(q["inc_call_id"], "b2b-leg-1@10.1.0.1");
+    assert_eq!(q["inc"]["rtp_packets"], 150);
+    assert_eq!(q["inc"]["mos"], 4.37);
+    assert!(q["source"].as_str().unwrap().starts_with("sbc:"));
+}
+
 /// SIP over TCP (sets 260/261, RFC 3261 §18.3 framing) and over UDP in one capture.
 #[test]
 fn tls_export_of_tcp_framing_is_stored_as_analyzed() {

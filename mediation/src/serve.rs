@@ -226,8 +226,7 @@ async fn serve(
         let keys = ApiKeys::load(&cfg.data_dir)?;
         if keys.list().is_empty() {
             eprintln!(
-                "no API key yet: create one with `callscope-mediation api-key create NAME{}`",
-                config_hint()
+                "no API key yet: create one with `callscope-mediation api-key create NAME [--config FILE]`"
             );
         }
         let state = ApiState {
@@ -404,10 +403,6 @@ fn already_imported(data_dir: &Path, file: &Path) -> bool {
         );
     }
     done
-}
-
-fn config_hint() -> &'static str {
-    " [--config FILE]"
 }
 
 /// One SBC export session: SIP copies into the pipeline, QoS counted.

@@ -8,8 +8,8 @@ use callscope_shared::analysis::live::{LivePolicy, StreamReport};
 use callscope_shared::analysis::report::SbcQosRecord;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One item from a source.
@@ -100,13 +100,38 @@ impl PipelineHandle {
     }
 }
 
+/// The store, shared by the ingest thread (messages) and the assembly thread (calls).
+type SharedStore = Arc<Mutex<Box<dyn EngineStore>>>;
+
+fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Box<dyn EngineStore>> {
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The ingest thread: dedup, durable write, acknowledgement. Call assembly runs on its own
+/// thread ([`Assembly`]) so acknowledgements never wait for it.
 pub struct Pipeline {
-    store: Box<dyn EngineStore>,
-    assembler: CallAssembler,
-    policy: LivePolicy,
+    store: SharedStore,
     cursors: HashMap<u64, u64>,
     stats: Arc<EngineStats>,
     rx: Receiver<Msg>,
+    to_assembly: Sender<AsmMsg>,
+}
+
+/// What the ingest thread hands the assembly thread, in order.
+enum AsmMsg {
+    Inputs(Vec<(Arc<str>, Input)>),
+    Flush(crossbeam_channel::Sender<()>),
+}
+
+/// The assembly thread's state: open calls, their timers, and storing finished calls.
+struct Assembly {
+    store: SharedStore,
+    assembler: CallAssembler,
+    policy: LivePolicy,
+    stats: Arc<EngineStats>,
+    rx: Receiver<AsmMsg>,
     /// Latest capture time received, and when: call timers run on capture time advanced by
     /// the wall clock since, so an imported old capture closes calls by its own timeline.
     max_ts: u64,
@@ -119,50 +144,65 @@ pub struct Pipeline {
 const MAX_GROUP: usize = 20_000;
 
 impl Pipeline {
-    /// Opens the pipeline over `store`, replaying the open messages of a previous run.
+    /// Opens the pipeline over `store`, replaying the open messages of a previous run. The
+    /// returned thread handle ends when every [`PipelineHandle`] is dropped and both threads
+    /// have finished their queues.
     pub fn start(
         store: Box<dyn EngineStore>,
         analyzer: AnalyzerConfig,
         policy: LivePolicy,
     ) -> anyhow::Result<(PipelineHandle, std::thread::JoinHandle<()>)> {
         let (tx, rx) = bounded(1024);
+        let (to_assembly, asm_rx) = bounded(64);
         let stats = Arc::new(EngineStats::default());
-        let mut p = Pipeline {
-            cursors: HashMap::new(),
+        let store: SharedStore = Arc::new(Mutex::new(store));
+        let mut a = Assembly {
+            store: store.clone(),
             assembler: CallAssembler::new(analyzer),
-            store,
             policy,
             stats: stats.clone(),
-            rx,
+            rx: asm_rx,
             max_ts: 0,
             max_ts_at: Instant::now(),
             hold_until: None,
         };
-        let open = p.store.open_inputs()?;
+        let open = lock(&store).open_inputs()?;
         let n = open.len();
         for input in open {
-            p.feed(input);
+            a.feed(input);
         }
-        p.stats
+        a.stats
             .recovered_messages
             .store(n as u64, Ordering::Relaxed);
         if n > 0 {
-            p.hold_until = Some(Instant::now() + Duration::from_nanos(p.policy.restart_grace));
+            a.hold_until = Some(Instant::now() + Duration::from_nanos(a.policy.restart_grace));
             tracing::info!(
                 messages = n,
                 "recovered open calls from the database after restart"
             );
         }
+        let p = Pipeline {
+            cursors: HashMap::new(),
+            store,
+            stats: stats.clone(),
+            rx,
+            to_assembly,
+        };
+        let assembly = std::thread::Builder::new()
+            .name("assembly".into())
+            .spawn(move || a.run())?;
         let join = std::thread::Builder::new()
             .name("ingest".into())
-            .spawn(move || p.run())?;
+            .spawn(move || {
+                p.run();
+                let _ = assembly.join();
+            })?;
         Ok((PipelineHandle { tx, stats }, join))
     }
 
     fn run(mut self) {
-        let mut last_poll = Instant::now();
         loop {
-            match self.rx.recv_timeout(Duration::from_millis(250)) {
+            match self.rx.recv() {
                 Ok(Msg::Batch(b)) => {
                     let mut group = vec![b];
                     let mut n: usize = group.iter().map(|b| b.items.len()).sum();
@@ -175,8 +215,7 @@ impl Pipeline {
                             }
                             Ok(Msg::Flush(done)) => {
                                 self.commit(std::mem::take(&mut group));
-                                self.flush_all();
-                                let _ = done.send(());
+                                let _ = self.to_assembly.send(AsmMsg::Flush(done));
                             }
                             Err(_) => break,
                         }
@@ -184,31 +223,15 @@ impl Pipeline {
                     self.commit(group);
                 }
                 Ok(Msg::Flush(done)) => {
-                    self.flush_all();
-                    let _ = done.send(());
+                    let _ = self.to_assembly.send(AsmMsg::Flush(done));
                 }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    // Shutdown: open calls stay open in the database and resume at restart.
-                    return;
-                }
-            }
-            let held = self.hold_until.is_some_and(|t| Instant::now() < t);
-            if !held && last_poll.elapsed() >= Duration::from_secs(1) {
-                last_poll = Instant::now();
-                let now = self
-                    .max_ts
-                    .saturating_add(self.max_ts_at.elapsed().as_nanos() as u64);
-                let done = self.assembler.poll(now, &self.policy);
-                self.store_calls(done);
-                let (legs, _, bytes) = self.assembler.open();
-                self.stats.open_legs.store(legs as u64, Ordering::Relaxed);
-                self.stats.open_bytes.store(bytes as u64, Ordering::Relaxed);
+                // Shutdown: open calls stay open in the database and resume at restart.
+                Err(_) => return,
             }
         }
     }
 
-    /// Dedups, writes durably, acknowledges, then assembles.
+    /// Dedups, writes durably, acknowledges, then hands the inputs to assembly.
     fn commit(&mut self, group: Vec<Batch>) {
         if group.is_empty() {
             return;
@@ -222,7 +245,7 @@ impl Pipeline {
             for (seq, input) in b.items {
                 if let (Some(spool), Some(seq)) = (b.spool, seq) {
                     if !self.cursors.contains_key(&spool) {
-                        match self.store.cursor(spool) {
+                        match lock(&self.store).cursor(spool) {
                             Ok(c) => {
                                 self.cursors.insert(spool, c.unwrap_or(0));
                             }
@@ -252,7 +275,7 @@ impl Pipeline {
             }
         }
         let cursors: Vec<(u64, u64)> = cursor_updates.iter().map(|(k, v)| (*k, *v)).collect();
-        if let Err(e) = self.store.ingest(&fresh, &cursors) {
+        if let Err(e) = lock(&self.store).ingest(&fresh, &cursors) {
             // Not acknowledged: the probe keeps it in its spool and sends it again.
             self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, items = fresh.len(), "storage write failed; batch not acknowledged");
@@ -262,9 +285,43 @@ impl Pipeline {
         for (ack, spool, seq) in acks {
             let _ = ack.send((spool, seq));
         }
-        for input in fresh {
-            self.feed(input);
+        if !fresh.is_empty() {
+            let _ = self.to_assembly.send(AsmMsg::Inputs(fresh));
         }
+    }
+}
+
+impl Assembly {
+    fn run(mut self) {
+        let mut last_poll = Instant::now();
+        loop {
+            match self.rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(AsmMsg::Inputs(inputs)) => {
+                    for input in inputs {
+                        self.feed(input);
+                    }
+                }
+                Ok(AsmMsg::Flush(done)) => {
+                    self.flush_all();
+                    let _ = done.send(());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let held = self.hold_until.is_some_and(|t| Instant::now() < t);
+            if !held && last_poll.elapsed() >= Duration::from_secs(1) {
+                last_poll = Instant::now();
+                let now = self
+                    .max_ts
+                    .saturating_add(self.max_ts_at.elapsed().as_nanos() as u64);
+                let done = self.assembler.poll(now, &self.policy);
+                self.store_calls(done);
+                self.update_open();
+            }
+        }
+    }
+
+    fn update_open(&self) {
         let (legs, _, bytes) = self.assembler.open();
         self.stats.open_legs.store(legs as u64, Ordering::Relaxed);
         self.stats.open_bytes.store(bytes as u64, Ordering::Relaxed);
@@ -298,9 +355,7 @@ impl Pipeline {
     fn flush_all(&mut self) {
         let done = self.assembler.flush_all();
         self.store_calls(done);
-        let (legs, _, bytes) = self.assembler.open();
-        self.stats.open_legs.store(legs as u64, Ordering::Relaxed);
-        self.stats.open_bytes.store(bytes as u64, Ordering::Relaxed);
+        self.update_open();
     }
 
     fn store_calls(&mut self, calls: Vec<AssembledCall>) {
@@ -314,7 +369,7 @@ impl Pipeline {
                 (c, o + 1)
             }
         });
-        match self.store.finish_calls(&calls) {
+        match lock(&self.store).finish_calls(&calls) {
             Ok(()) => {
                 self.stats
                     .calls_stored

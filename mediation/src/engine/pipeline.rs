@@ -153,7 +153,7 @@ impl Pipeline {
         policy: LivePolicy,
     ) -> anyhow::Result<(PipelineHandle, std::thread::JoinHandle<()>)> {
         let (tx, rx) = bounded(1024);
-        let (to_assembly, asm_rx) = bounded(64);
+        let (to_assembly, asm_rx) = bounded(8);
         let stats = Arc::new(EngineStats::default());
         let store: SharedStore = Arc::new(Mutex::new(store));
         let mut a = Assembly {

@@ -1,6 +1,6 @@
 //! The ingest and assembly threads. Durability first: a batch is written (synced) before it
-//! is acknowledged to its probe and before it feeds call assembly, so a crash loses nothing acknowledged, and
-//! a restart rebuilds open calls from the stored open messages.
+//! is acknowledged to its probe and before it feeds call assembly, so a crash loses nothing
+//! acknowledged, and a restart rebuilds open calls from the stored open messages.
 use crate::storage_adapter::EngineStore;
 use callscope_shared::analysis::AnalyzerConfig;
 use callscope_shared::analysis::assemble::{AssembledCall, CallAssembler, SipInput};

@@ -62,6 +62,7 @@ impl EngineStore for MemoryStore {
                     .as_ref()
                     .is_some_and(|id| c.group.call_ids.contains(id)),
                 Input::SbcQos(q) => !c.group.call_ids.contains(&q.inc_call_id),
+                Input::Rtcp { call_id, .. } => !c.group.call_ids.contains(call_id),
             });
             g.calls.push(c.report.clone());
         }

@@ -124,3 +124,59 @@ fn messages_stored_before_a_restart_belong_to_their_call() {
         );
     }
 }
+
+/// RTCP a probe forwards (HEP type 5, correlation id = Call-ID) is stored with its call and
+/// survives a restart; the SIP views skip it.
+#[test]
+fn forwarded_rtcp_is_kept_with_its_call() {
+    use callscope_mediation::engine::rocks_adapter::RTCP_MARK;
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = probe_output();
+    let sip_flow = match &items[0].1 {
+        Input::Sip(m) => m.flow,
+        _ => unreachable!("b2bua_chain starts with SIP"),
+    };
+    let rtcp = vec![0x80, 201, 0, 1, 0, 0, 0, 1];
+    let at = items.len() / 2;
+    items.insert(
+        at,
+        (
+            0,
+            Input::Rtcp {
+                ts: 1_700_000_001_000_000_000,
+                flow: sip_flow,
+                call_id: "b2b-leg-1@10.1.0.1".into(),
+                bytes: rtcp.clone(),
+            },
+        ),
+    );
+    for (i, it) in items.iter_mut().enumerate() {
+        it.0 = i as u64 + 1;
+    }
+    let store: Arc<dyn Store> =
+        Arc::new(RocksStore::open(dir.path().join("db"), StoreOptions::default()).unwrap());
+    {
+        let (h, join) = start(&store);
+        send(&h, &items[..at + 1]);
+        drop(h);
+        join.join().unwrap();
+    }
+    let (h, join) = start(&store);
+    send(&h, &items[at + 1..]);
+    h.flush();
+    drop(h);
+    join.join().unwrap();
+    let page = store
+        .search(&CallQuery {
+            call_id: Some("b2b-leg-1@10.1.0.1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let id = page.items[0].id;
+    let msgs = store.messages_of_call(id).unwrap();
+    let kept: Vec<_> = msgs
+        .iter()
+        .filter_map(|m| m.raw.strip_prefix(RTCP_MARK))
+        .collect();
+    assert_eq!(kept, vec![&rtcp[..]]);
+}

@@ -19,6 +19,13 @@ pub enum Input {
     Report(Box<StreamReport>),
     /// An SBC's own QoS view of a call (IPFIX set 268).
     SbcQos(Box<SbcQosRecord>),
+    /// An RTCP packet a probe forwarded (HEP type 5), kept with its call for pcap export.
+    Rtcp {
+        ts: u64,
+        flow: callscope_shared::net::Flow,
+        call_id: String,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Where an acknowledgement goes: `(spool id, highest durable sequence)`.
@@ -41,6 +48,7 @@ pub struct EngineStats {
     pub sip_messages: AtomicU64,
     pub stream_reports: AtomicU64,
     pub sbc_qos: AtomicU64,
+    pub rtcp_packets: AtomicU64,
     pub duplicates: AtomicU64,
     pub malformed_sip: AtomicU64,
     pub calls_stored: AtomicU64,
@@ -59,6 +67,7 @@ impl EngineStats {
             "sip_messages": g(&self.sip_messages),
             "stream_reports": g(&self.stream_reports),
             "sbc_qos": g(&self.sbc_qos),
+            "rtcp_packets": g(&self.rtcp_packets),
             "duplicates_dropped": g(&self.duplicates),
             "malformed_sip": g(&self.malformed_sip),
             "calls_stored": g(&self.calls_stored),
@@ -346,6 +355,10 @@ impl Assembly {
             Input::SbcQos(q) => {
                 self.stats.sbc_qos.fetch_add(1, Ordering::Relaxed);
                 self.assembler.on_sbc_qos(*q);
+            }
+            // Stored with the call's messages; the probe's reports carry the RTCP figures.
+            Input::Rtcp { .. } => {
+                self.stats.rtcp_packets.fetch_add(1, Ordering::Relaxed);
             }
         }
         // Unparsable messages are already stored as such; they never join a call.

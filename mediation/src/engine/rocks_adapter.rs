@@ -17,10 +17,12 @@ use std::sync::Arc;
 pub const REPORT_MARK: &[u8] = b"\0callscope-stream-report\0";
 /// Raw bytes of a stored SBC QoS report start with this.
 pub const QOS_MARK: &[u8] = b"\0callscope-sbc-qos\0";
+/// Raw bytes of a stored RTCP packet start with this (then the packet as received).
+pub const RTCP_MARK: &[u8] = b"\0callscope-rtcp\0";
 
-/// Stored pseudo-messages (reports) are not SIP: the API and exports skip them.
+/// Stored pseudo-messages (reports, RTCP) are not SIP: the SIP views of the API skip them.
 pub fn is_pseudo(raw: &[u8]) -> bool {
-    raw.starts_with(REPORT_MARK) || raw.starts_with(QOS_MARK)
+    raw.starts_with(REPORT_MARK) || raw.starts_with(QOS_MARK) || raw.starts_with(RTCP_MARK)
 }
 
 /// Open message ids of one Call-ID, with the source each came from.
@@ -78,6 +80,17 @@ pub fn input_of(m: &StoredMessage) -> Option<Input> {
     }
     if let Some(json) = m.raw.strip_prefix(QOS_MARK) {
         return Some(Input::SbcQos(Box::new(serde_json::from_slice(json).ok()?)));
+    }
+    if let Some(bytes) = m.raw.strip_prefix(RTCP_MARK) {
+        return Some(Input::Rtcp {
+            ts: m.ts,
+            flow: callscope_shared::net::Flow {
+                src: m.src,
+                dst: m.dst,
+            },
+            call_id: String::from_utf8_lossy(&m.call_id).into_owned(),
+            bytes: bytes.to_vec(),
+        });
     }
     Some(Input::Sip(SipInput {
         ts: m.ts,
@@ -137,6 +150,11 @@ impl EngineStore for RocksEngineStore {
                     serde_json::to_writer(&mut raw, q)?;
                     (q.inc_call_id.clone(), raw)
                 }
+                Input::Rtcp { call_id, bytes, .. } => {
+                    let mut raw = RTCP_MARK.to_vec();
+                    raw.extend_from_slice(bytes);
+                    (call_id.clone(), raw)
+                }
             };
             owned.push((MsgId(id), call_id, raw));
             id += 1;
@@ -163,6 +181,16 @@ impl EngineStore for RocksEngineStore {
                     ts: r.ts,
                     src: r.stream.src,
                     dst: r.stream.dst,
+                    transport: Transport::Udp,
+                    source,
+                    call_id: call_id.as_bytes(),
+                    raw,
+                },
+                Input::Rtcp { ts, flow, .. } => NewMessage {
+                    id: *id,
+                    ts: *ts,
+                    src: flow.src,
+                    dst: flow.dst,
                     transport: Transport::Udp,
                     source,
                     call_id: call_id.as_bytes(),

@@ -107,7 +107,24 @@ impl HepIngest {
             }
             ProtocolType::Rtcp => {
                 self.counters.rtcp.fetch_add(1, Ordering::Relaxed);
-                Ok(None)
+                // Raw RTCP with the call it belongs to is kept (pcap export of the call); JSON
+                // RTCP from other agents and RTCP of no known call are only counted.
+                let is_raw = matches!(
+                    callscope_shared::hep::RtcpPayloadKind::of(payload),
+                    callscope_shared::hep::RtcpPayloadKind::Raw
+                );
+                match (m.correlation_id, m.ts) {
+                    (Some(c), Some(ts)) if is_raw && !c.is_empty() => Ok(Some(Input::Rtcp {
+                        ts,
+                        flow: Flow {
+                            src: m.src,
+                            dst: m.dst,
+                        },
+                        call_id: String::from_utf8_lossy(c).into_owned(),
+                        bytes: payload.to_vec(),
+                    })),
+                    _ => Ok(None),
+                }
             }
             _ => {
                 self.counters

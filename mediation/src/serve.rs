@@ -95,8 +95,16 @@ pub fn run(config: Option<&Path>) -> anyhow::Result<()> {
         hep_counters,
     ));
     rt.shutdown_timeout(Duration::from_secs(5));
-    // The pipeline's senders are gone: the ingest thread finishes its last batch and stops.
-    let _ = ingest_thread.join();
+    // The listeners' pipeline handles are gone: the ingest thread finishes its last batch and
+    // stops. A live embedded capture keeps its handle until the process exits, so wait a
+    // bounded time: everything acknowledged is already durable, open calls resume at restart.
+    for _ in 0..100 {
+        if ingest_thread.is_finished() {
+            let _ = ingest_thread.join();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     result
 }
 

@@ -137,30 +137,19 @@ async fn serve(
         let listener = bind("HEP over TLS", addr).await?;
         tracing::info!(%addr, trusted = trust.list().len(), "HEP over TLS (mutual authentication)");
         let hep = hep.clone();
-        tasks.spawn(async move {
-            loop {
-                let Ok((tcp, peer)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = tcp.set_nodelay(true);
-                let Some(acceptor) = tls.acceptor() else { continue };
+        tasks.spawn(accept_tls(
+            listener,
+            tls,
+            "HEP/TLS connection refused (certificate not trusted, or not TLS); add the probe with `probe-cert issue` or `trust add`",
+            move |s, name, peer| {
                 let hep = hep.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                        Ok(Ok(s)) => {
-                            let name = peer_certificate(s.get_ref().1)
-                                .map(|c| c.name().to_owned())
-                                .unwrap_or_else(|| peer.to_string());
-                            tracing::info!(%peer, probe = %name, "HEP/TLS session");
-                            hep.serve_stream(s, Arc::from(name.as_str())).await;
-                            tracing::info!(%peer, probe = %name, "HEP/TLS session closed");
-                        }
-                        Ok(Err(e)) => tracing::warn!(%peer, error = %e, "HEP/TLS connection refused (certificate not trusted, or not TLS); add the probe with `probe-cert issue` or `trust add`"),
-                        Err(_) => tracing::warn!(%peer, "HEP/TLS handshake timed out"),
-                    }
-                });
-            }
-        });
+                async move {
+                    tracing::info!(%peer, probe = %name, "HEP/TLS session");
+                    hep.serve_stream(s, Arc::from(name.as_str())).await;
+                    tracing::info!(%peer, probe = %name, "HEP/TLS session closed");
+                }
+            },
+        ));
     }
     if let Some(addr) = l.hep_tcp {
         warn_insecure("HEP/TCP", addr);
@@ -192,27 +181,12 @@ async fn serve(
         let listener = bind("SBC export over TLS", addr).await?;
         tracing::info!(%addr, "SBC export (IPFIX) over TLS");
         let p = pipeline.clone();
-        tasks.spawn(async move {
-            loop {
-                let Ok((tcp, peer)) = listener.accept().await else {
-                    continue;
-                };
-                let Some(acceptor) = tls.acceptor() else { continue };
-                let p = p.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                        Ok(Ok(s)) => {
-                            let name = peer_certificate(s.get_ref().1)
-                                .map(|c| c.name().to_owned())
-                                .unwrap_or_else(|| peer.to_string());
-                            sbc_session(s, name, p).await;
-                        }
-                        Ok(Err(e)) => tracing::warn!(%peer, error = %e, "SBC/TLS connection refused (certificate not trusted); add the SBC's certificate or CA with `trust add`"),
-                        Err(_) => tracing::warn!(%peer, "SBC/TLS handshake timed out"),
-                    }
-                });
-            }
-        });
+        tasks.spawn(accept_tls(
+            listener,
+            tls,
+            "SBC/TLS connection refused (certificate not trusted); add the SBC's certificate or CA with `trust add`",
+            move |s, name, _peer| sbc_session(s, name, p.clone()),
+        ));
     }
     if let Some(addr) = l.sbc_tcp {
         warn_insecure("SBC export/TCP", addr);
@@ -345,6 +319,46 @@ async fn serve(
     }
     tasks.abort_all();
     Ok(())
+}
+
+/// Accepts mutual-TLS connections forever, each on its own task: the handshake (10 s at
+/// most, checked against the trust store as it is now), then `session` with the peer's
+/// certificate name (or its address).
+async fn accept_tls<F, Fut>(
+    listener: tokio::net::TcpListener,
+    tls: TlsReloader,
+    refused: &'static str,
+    session: F,
+) where
+    F: Fn(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, String, SocketAddr) -> Fut
+        + Send
+        + Sync
+        + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let session = Arc::new(session);
+    loop {
+        let Ok((tcp, peer)) = listener.accept().await else {
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let Some(acceptor) = tls.acceptor() else {
+            continue;
+        };
+        let session = session.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                Ok(Ok(s)) => {
+                    let name = peer_certificate(s.get_ref().1)
+                        .map(|c| c.name().to_owned())
+                        .unwrap_or_else(|| peer.to_string());
+                    session(s, name, peer).await;
+                }
+                Ok(Err(e)) => tracing::warn!(%peer, error = %e, "{refused}"),
+                Err(_) => tracing::warn!(%peer, "TLS handshake timed out"),
+            }
+        });
+    }
 }
 
 /// Mutual-TLS server configuration that follows the trust store: each new connection is

@@ -361,8 +361,6 @@ impl Assembly {
                 self.stats.rtcp_packets.fetch_add(1, Ordering::Relaxed);
             }
         }
-        // Unparsable messages are already stored as such; they never join a call.
-        let _ = self.assembler.take_unparsed();
     }
 
     fn flush_all(&mut self) {

@@ -41,8 +41,6 @@ pub struct CallAssembler {
     reports: HashMap<String, Vec<StreamReport>>,
     /// SBC QoS reports by the SBC's ingress Call-ID (and egress, for lookup).
     sbc_qos: Vec<SbcQosRecord>,
-    /// Messages that did not parse (no Call-ID): counted, handed back by [`Self::take_unparsed`].
-    unparsed: Vec<SipInput>,
     held_bytes: usize,
 }
 
@@ -56,23 +54,20 @@ impl CallAssembler {
             messages: HashMap::new(),
             reports: HashMap::new(),
             sbc_qos: Vec::new(),
-            unparsed: Vec::new(),
             held_bytes: 0,
         }
     }
 
-    /// Takes one SIP message. Returns its Call-ID when it parsed.
+    /// Takes one SIP message. Returns its Call-ID when it parsed; a message without one
+    /// never joins a call (the caller keeps it as stored on its own).
     pub fn on_sip(&mut self, msg: SipInput) -> Option<String> {
         let call_id = self
             .live
             .on_sip_message(msg.ts, msg.flow, msg.transport, &msg.bytes)
-            .map(str::to_owned);
+            .map(str::to_owned)?;
         self.held_bytes += msg.bytes.len();
-        match &call_id {
-            Some(c) => self.messages.entry(c.clone()).or_default().push(msg),
-            None => self.unparsed.push(msg),
-        }
-        call_id
+        self.messages.entry(call_id.clone()).or_default().push(msg);
+        Some(call_id)
     }
 
     /// Takes a stream report (replacing an earlier one of the same stream).
@@ -99,13 +94,6 @@ impl CallAssembler {
             self.sbc_qos.remove(0);
         }
         self.sbc_qos.push(q);
-    }
-
-    /// Messages without a Call-ID received so far (stored on their own, never in a call).
-    pub fn take_unparsed(&mut self) -> Vec<SipInput> {
-        let v = std::mem::take(&mut self.unparsed);
-        self.held_bytes -= v.iter().map(|m| m.bytes.len()).sum::<usize>();
-        v
     }
 
     /// Calls over at `now` (capture time, or the wall clock in a live engine).

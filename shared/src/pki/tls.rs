@@ -78,6 +78,18 @@ pub fn client_config_with_versions(
     hostname: HostnameCheck,
     versions: &[&'static SupportedProtocolVersion],
 ) -> Result<Arc<ClientConfig>, PkiError> {
+    let config = client_builder(trust.snapshot(), hostname, versions)?
+        .with_client_cert_resolver(Arc::new(SingleCertAndKey::from(identity.certified_key()?)));
+    Ok(Arc::new(config))
+}
+
+/// A client configuration builder up to the client certificate: the versions, and server
+/// verification by pin or CA (with the logged hostname opt-out).
+fn client_builder(
+    trust: Arc<TrustSnapshot>,
+    hostname: HostnameCheck,
+    versions: &[&'static SupportedProtocolVersion],
+) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>, PkiError> {
     let provider = crypto_provider();
     if hostname == HostnameCheck::SkipLoggedOptIn {
         tracing::warn!(
@@ -85,13 +97,11 @@ pub fn client_config_with_versions(
              (explicit opt-in); the certificate itself is still verified"
         );
     }
-    let verifier = PinnedOrCaServerVerifier::new(trust.snapshot(), hostname, &provider);
-    let config = ClientConfig::builder_with_provider(provider)
+    let verifier = PinnedOrCaServerVerifier::new(trust, hostname, &provider);
+    Ok(ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_client_cert_resolver(Arc::new(SingleCertAndKey::from(identity.certified_key()?)));
-    Ok(Arc::new(config))
+        .with_custom_certificate_verifier(Arc::new(verifier)))
 }
 
 /// A client configuration from plain files (a probe's `key.pem`, `cert.pem` and its engine's
@@ -104,7 +114,6 @@ pub fn client_config_from_files(
 ) -> Result<Arc<ClientConfig>, PkiError> {
     use rustls::pki_types::PrivateKeyDer;
     use rustls::pki_types::pem::PemObject;
-    let provider = crypto_provider();
     let chain = super::cert::parse_certificates(cert_pem)?;
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
         PkiError::Invalid(format!(
@@ -112,18 +121,7 @@ pub fn client_config_from_files(
              `callscope-mediation probe-cert issue`"
         ))
     })?;
-    if hostname == HostnameCheck::SkipLoggedOptIn {
-        tracing::warn!(
-            "hostname validation of the server certificate is disabled for this peer \
-             (explicit opt-in); the certificate itself is still verified"
-        );
-    }
-    let verifier = PinnedOrCaServerVerifier::new(trust, hostname, &provider);
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(VERSIONS)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_client_auth_cert(chain, key)?;
+    let config = client_builder(trust, hostname, VERSIONS)?.with_client_auth_cert(chain, key)?;
     Ok(Arc::new(config))
 }
 

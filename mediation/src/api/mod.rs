@@ -4,6 +4,7 @@
 pub mod keys;
 pub mod reader;
 mod routes;
+pub mod ui;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -31,6 +32,8 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .nest("/api/v1", routes::v1())
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        // The web UI's static files need no authentication (added after the auth layer).
+        .merge(ui::router())
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -100,9 +103,12 @@ async fn security_headers(req: Request, next: Next) -> Response {
             "max-age=31536000; includeSubDomains",
         ),
         ("referrer-policy", "no-referrer"),
-        ("cache-control", "no-store"),
     ] {
         h.insert(k, HeaderValue::from_static(v));
+    }
+    // API answers are never cached; the UI's static files say how they may be.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     r
 }

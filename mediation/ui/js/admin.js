@@ -1,0 +1,431 @@
+// Administration: users, API keys, audit log, PKI, engine status. The server enforces every
+// permission; these pages only hide what the user cannot do.
+import { h, mount, clear, fmtTime, listOf, pick, confirmButton, copyText, kv } from './dom.js';
+import { api, can, session } from './api.js';
+
+const ROLES = ['monitor', 'operator', 'admin'];
+
+function flash(el, text, cls = 'ok') {
+  mount(el, h('div', { class: cls, role: cls === 'error' ? 'alert' : 'status' }, text));
+}
+
+function when(v) {
+  if (v === undefined || v === null || v === '') return '';
+  if (typeof v === 'number') return fmtTime(v > 1e12 ? v : v * 1000, { ms: false });
+  return fmtTime(v, { ms: false });
+}
+
+/** 16 random characters from a set without look-alikes, at least one of each class. */
+export function randomPassword(n = 16) {
+  const sets = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '-_.!@#%+='];
+  const all = sets.join('');
+  const rnd = new Uint32Array(n);
+  crypto.getRandomValues(rnd);
+  const out = [...rnd].map((r, i) => (i < sets.length ? sets[i] : all)[r % (i < sets.length ? sets[i] : all).length]);
+  // Shuffle so the classes are not in a fixed place.
+  const sh = new Uint32Array(n);
+  crypto.getRandomValues(sh);
+  for (let i = n - 1; i > 0; i--) {
+    const j = sh[i] % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out.join('');
+}
+
+/** A secret shown once: read-only field, copy button, warning. */
+function secretBox(id, label, secret, warning) {
+  const field = h('input', { id, class: 'secret', readonly: true, value: secret, size: Math.min(Math.max(secret.length, 20), 72) });
+  const copy = h('button', { type: 'button', class: 'btn', id: id + '-copy' }, 'Copy');
+  copy.addEventListener('click', async () => {
+    copy.textContent = (await copyText(secret, field)) ? 'Copied' : 'Press Ctrl+C';
+  });
+  field.addEventListener('focus', () => field.select());
+  return h('div', { class: 'secret-box', role: 'alert' },
+    h('div', {}, h('strong', {}, label)),
+    h('div', { class: 'row' }, field, copy),
+    h('div', { class: 'warn' }, warning));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users.
+
+const userName = (u) => pick(u, 'name', 'username', 'user');
+
+export async function renderUsers(el) {
+  const msg = h('div', { id: 'users-msg' });
+  const listBox = h('div', { id: 'users-list' });
+  const tenants = await api('GET', '/tenants').then((r) => listOf(r, 'tenants')).catch(() => []);
+
+  const name = h('input', { id: 'new-user-name', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9._@-]+', 'data-search-focus': true });
+  const role = h('select', { id: 'new-user-role' }, ROLES.map((r) => h('option', { value: r, selected: r === 'monitor' }, r)));
+  const tenant = tenants.length
+    ? h('select', { id: 'new-user-tenant' }, h('option', { value: '' }, '(all calls)'),
+      tenants.map((t) => { const n = pick(t, 'name', 'id'); return h('option', { value: n }, n); }))
+    : h('input', { id: 'new-user-tenant', placeholder: '(all calls)' });
+  const pass = h('input', { id: 'new-user-password', autocomplete: 'off', value: randomPassword() });
+  const gen = h('button', { type: 'button', class: 'btn minor', onclick: () => { pass.value = randomPassword(); } }, 'Generate');
+  const form = h('form', { class: 'inline-form', id: 'new-user-form' },
+    h('label', {}, 'User name', name), h('label', {}, 'Role', role), h('label', {}, 'Tenant', tenant),
+    h('label', {}, 'Temporary password', h('span', { class: 'row' }, pass, gen)),
+    h('button', { type: 'submit', class: 'btn primary', id: 'new-user-submit' }, 'Create user'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { username: name.value.trim(), password: pass.value, role: role.value };
+    if (tenant.value) body.tenant = tenant.value;
+    try {
+      const r = await api('POST', '/users', { json: body });
+      const temp = (r && r.temporary_password) || pass.value;
+      mount(msg, secretBox('new-user-secret', `User ${body.username} created. Temporary password:`, temp,
+        'Give it to the user over a separate channel. They must change it at first login; it is not shown again.'));
+      name.value = '';
+      pass.value = randomPassword();
+      await load();
+    } catch (ex) {
+      flash(msg, ex.message, 'error');
+    }
+  });
+
+  async function load() {
+    const users = listOf(await api('GET', '/users'), 'users');
+    mount(listBox, h('table', { class: 'grid', id: 'users-table' },
+      h('thead', {}, h('tr', {}, ['User', 'Role', 'Tenant', 'State', 'Last login', 'Password changed', 'Extra grants/denies', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, users.map((u) => userRow(u)))));
+  }
+
+  function userRow(u) {
+    const n = userName(u);
+    const path = '/users/' + encodeURIComponent(n);
+    const state = [
+      u.locked ? h('span', { class: 'tag bad' }, 'locked') : null,
+      u.disabled ? h('span', { class: 'tag bad' }, 'disabled') : null,
+      u.must_change_password ? h('span', { class: 'tag' }, 'must change password') : null,
+      pick(u, 'source', 'auth') === 'radius' ? h('span', { class: 'tag' }, 'RADIUS') : null,
+    ];
+    const roleSel = h('select', { 'aria-label': 'role of ' + n, disabled: n === session.me.user },
+      ROLES.map((r) => h('option', { value: r, selected: r === u.role }, r)));
+    roleSel.addEventListener('change', async () => {
+      try {
+        await api('PATCH', path, { json: { role: roleSel.value } });
+        flash(msg, `${n} is now ${roleSel.value}.`);
+      } catch (ex) {
+        flash(msg, ex.message, 'error');
+        roleSel.value = u.role;
+      }
+    });
+    const act = async (f) => {
+      try {
+        await f();
+        await load();
+      } catch (ex) {
+        flash(msg, ex.message, 'error');
+      }
+    };
+    const grants = [...(u.grants || []).map((g) => '+' + g), ...(u.denies || []).map((d) => '−' + d)].join(' ');
+    return h('tr', { 'data-user': n },
+      h('td', {}, h('strong', {}, n)),
+      h('td', {}, roleSel),
+      h('td', {}, pick(u, 'tenant') ?? ''),
+      h('td', {}, state),
+      h('td', { class: 'nowrap' }, when(pick(u, 'last_login', 'last_login_at'))),
+      h('td', { class: 'nowrap' }, when(pick(u, 'password_changed', 'password_changed_at'))),
+      h('td', {}, grants),
+      h('td', { class: 'actions nowrap' },
+        u.locked ? h('button', { type: 'button', class: 'btn', onclick: () => act(async () => {
+          await api('POST', path + '/unlock');
+          flash(msg, `${n} unlocked.`);
+        }) }, 'Unlock') : null,
+        confirmButton('Reset password', 'Really reset?', () => act(async () => {
+          const r = await api('POST', path + '/reset-password');
+          mount(msg, secretBox('reset-secret', `New temporary password for ${n}:`, (r && r.temporary_password) || '',
+            'Give it to the user over a separate channel; they must change it at next login. It is not shown again.'));
+        })),
+        n === session.me.user ? null : confirmButton('Delete', 'Really delete?', () => act(async () => {
+          await api('DELETE', path);
+          flash(msg, `${n} deleted.`);
+        }), { class: 'danger' })));
+  }
+
+  mount(el, h('section', { class: 'page' }, h('h1', {}, 'Users'),
+    h('h2', {}, 'New user'), form, msg, h('h2', {}, 'All users'), listBox));
+  await load();
+}
+
+// ---------------------------------------------------------------------------------------------
+// API keys.
+
+export async function renderKeys(el) {
+  const msg = h('div', { id: 'keys-msg' });
+  const listBox = h('div', { id: 'keys-list' });
+  const name = h('input', { id: 'new-key-name', required: true, placeholder: 'grafana, ticket-bot, …', 'data-search-focus': true });
+  const days = h('select', { id: 'new-key-expiry' },
+    [['30', '30 days'], ['90', '90 days'], ['365', '1 year'], ['', 'never']].map(([v, l]) => h('option', { value: v, selected: v === '90' }, l)));
+  const form = h('form', { class: 'inline-form', id: 'new-key-form' },
+    h('label', {}, 'Name', name), h('label', {}, 'Expires in', days),
+    h('button', { type: 'submit', class: 'btn primary', id: 'new-key-submit' }, 'Create key'));
+  const showKey = (r, what) => {
+    const secret = pick(r, 'key', 'secret', 'api_key', 'token') || '';
+    mount(msg, secretBox('key-secret', `${what} Send it as the header "Authorization: Bearer KEY":`, secret,
+      'Copy it now: it is shown only once and stored only as a hash. Never put it in a URL or on a command line.'));
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { name: name.value.trim() };
+    if (days.value) body.expires_days = Number(days.value);
+    try {
+      showKey(await api('POST', '/keys', { json: body }), `Key "${body.name}" created.`);
+      name.value = '';
+      await load();
+    } catch (ex) {
+      flash(msg, ex.message, 'error');
+    }
+  });
+  const all = can('users:manage');
+  async function load() {
+    const keys = listOf(await api('GET', '/keys'), 'keys');
+    mount(listBox, keys.length ? h('table', { class: 'grid', id: 'keys-table' },
+      h('thead', {}, h('tr', {}, ['ID', 'Name', all ? 'Owner' : null, 'Created', 'Expires', 'Last used', ''].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, keys.map((k) => {
+        const id = pick(k, 'id', 'prefix');
+        const act = async (f) => {
+          try {
+            await f();
+            await load();
+          } catch (ex) {
+            flash(msg, ex.message, 'error');
+          }
+        };
+        const expired = typeof k.expires === 'number' && k.expires * 1000 < Date.now();
+        return h('tr', { 'data-key': id, class: expired ? 'muted' : null },
+          h('td', {}, h('code', {}, id)), h('td', {}, k.name),
+          all ? h('td', {}, pick(k, 'owner', 'user') ?? '') : null,
+          h('td', { class: 'nowrap' }, when(k.created)),
+          h('td', { class: 'nowrap' }, k.expires ? when(k.expires) + (expired ? ' (expired)' : '') : 'never'),
+          h('td', { class: 'nowrap' }, when(k.last_used)),
+          h('td', { class: 'actions nowrap' },
+            confirmButton('Rotate', 'Really rotate?', () => act(async () => {
+              showKey(await api('POST', `/keys/${encodeURIComponent(id)}/rotate`), `Key "${k.name}" rotated; the old one no longer works.`);
+            })),
+            confirmButton('Revoke', 'Really revoke?', () => act(async () => {
+              await api('DELETE', '/keys/' + encodeURIComponent(id));
+              flash(msg, `Key "${k.name}" revoked.`);
+            }), { class: 'danger' })));
+      }))) : h('div', { class: 'muted' }, 'No API key.'));
+  }
+  mount(el, h('section', { class: 'page' }, h('h1', {}, 'API keys'),
+    h('p', { class: 'muted' }, all ? 'Every user\'s keys. A key acts with its owner\'s permissions.' : 'Your keys. A key acts with your permissions.'),
+    form, msg, listBox));
+  await load();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log.
+
+const AUDIT_ORDER = ['ts', 'time', 'at', 'user', 'actor', 'action', 'event', 'kind', 'outcome', 'result', 'success', 'target', 'object', 'ip', 'remote', 'peer', 'detail', 'details', 'message'];
+
+export async function renderAudit(el, query) {
+  const toApi = (v) => (v ? (v.length === 16 ? v + ':00' : v) + 'Z' : '');
+  const fromApi = (v) => (v ? v.replace(/Z$/, '').replace(/\.\d+$/, '') : '');
+  const from = h('input', { id: 'audit-from', type: 'datetime-local', step: 1, value: fromApi(query.get('from')) });
+  const to = h('input', { id: 'audit-to', type: 'datetime-local', step: 1, value: fromApi(query.get('to')) });
+  const limit = h('select', { id: 'audit-limit' }, ['100', '500', '1000', '5000'].map((v) => h('option', { value: v, selected: v === (query.get('limit') || '500') }, v)));
+  const filter = h('input', { id: 'audit-filter', placeholder: 'filter shown rows', 'data-search-focus': true });
+  const q = () => ({ from: toApi(from.value), to: toApi(to.value), limit: limit.value });
+  const csv = h('a', { class: 'btn', id: 'audit-csv', download: 'audit.csv' }, 'Export CSV');
+  const setCsv = () => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...q(), format: 'csv' })) if (v) p.set(k, v);
+    csv.href = '/api/v1/audit?' + p;
+  };
+  const form = h('form', { class: 'inline-form', id: 'audit-form' },
+    h('label', {}, 'From (UTC)', from), h('label', {}, 'To (UTC)', to), h('label', {}, 'Rows', limit),
+    h('button', { type: 'submit', class: 'btn primary' }, 'Show'), csv, h('label', {}, 'Filter', filter));
+  const box = h('div', { id: 'audit-list' });
+  let rows = [];
+  const render = () => {
+    const f = filter.value.trim().toLowerCase();
+    const shown = f ? rows.filter((r) => JSON.stringify(r).toLowerCase().includes(f)) : rows;
+    const keys = [];
+    for (const r of shown.slice(0, 50)) for (const k of Object.keys(r)) if (!keys.includes(k)) keys.push(k);
+    keys.sort((a, b) => rank(a) - rank(b));
+    mount(box, shown.length ? h('table', { class: 'grid', id: 'audit-table' },
+      h('thead', {}, h('tr', {}, keys.map((k) => h('th', { scope: 'col' }, k)))),
+      h('tbody', {}, shown.map((r) => h('tr', { class: r.success === false || r.outcome === 'failure' ? 'problem' : null },
+        keys.map((k) => h('td', { class: k === 'ts' || k === 'time' ? 'nowrap' : null }, cell(k, r[k])))))))
+      : h('div', { class: 'muted' }, 'No audit event in this range.'));
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    await load();
+  });
+  filter.addEventListener('input', render);
+  [from, to, limit].forEach((i) => i.addEventListener('change', setCsv));
+  async function load() {
+    setCsv();
+    try {
+      rows = listOf(await api('GET', '/audit', { query: { ...q(), format: 'json' } }), 'events', 'entries', 'audit');
+      render();
+    } catch (ex) {
+      flash(box, ex.message, 'error');
+    }
+  }
+  mount(el, h('section', { class: 'page' }, h('h1', {}, 'Audit log'), form, box));
+  await load();
+}
+
+function rank(k) {
+  const i = AUDIT_ORDER.indexOf(k);
+  return i < 0 ? AUDIT_ORDER.length : i;
+}
+
+function cell(k, v) {
+  if (v === null || v === undefined) return '';
+  if ((k === 'ts' || k === 'time' || k === 'at') && (typeof v === 'string' || typeof v === 'number')) return when(v);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PKI.
+
+function certRows(c) {
+  if (!c || typeof c !== 'object') return [];
+  const sans = pick(c, 'sans', 'subject_alt_names', 'san');
+  const notAfter = pick(c, 'not_after', 'expires', 'valid_until');
+  const daysLeft = pick(c, 'days_left', 'days_remaining') ?? (notAfter ? Math.floor((Date.parse(notAfter) - Date.now()) / 86400000) : undefined);
+  return [
+    ['Subject', pick(c, 'subject', 'common_name')],
+    ['SANs', Array.isArray(sans) ? sans.join(', ') : sans],
+    ['Issuer', c.issuer],
+    ['Self-signed', c.self_signed === undefined ? undefined : c.self_signed ? 'yes' : 'no'],
+    ['Valid from', when(pick(c, 'not_before', 'valid_from'))],
+    ['Valid until', notAfter ? [when(notAfter), Number.isFinite(daysLeft) ? h('span', { class: daysLeft < 30 ? 'tag bad' : 'tag' }, `${daysLeft} days left`) : null] : undefined],
+    ['SHA-256', h('code', { class: 'fp' }, pick(c, 'fingerprint_sha256', 'fingerprint', 'sha256') || '')],
+    ['Key', pick(c, 'key_algorithm', 'key')],
+    ['Serial', c.serial],
+  ];
+}
+
+export async function renderPki(el) {
+  const manage = can('pki:manage');
+  const msg = h('div', { id: 'pki-msg' });
+  const certBox = h('div', { id: 'pki-cert' });
+  const trustBox = h('div', { id: 'pki-trust' });
+  const act = async (f) => {
+    try {
+      await f();
+    } catch (ex) {
+      flash(msg, ex.message, 'error');
+    }
+  };
+  async function loadCert() {
+    const c = await api('GET', '/pki/certificate');
+    mount(certBox, kv(certRows(c.certificate || c)), c.chain && c.chain.length ? h('div', { class: 'muted' }, `Chain: ${c.chain.length} certificate(s)`) : null);
+  }
+  async function loadTrust() {
+    const list = listOf(await api('GET', '/pki/trust'), 'trusted', 'certificates', 'trust');
+    mount(trustBox, list.length ? h('table', { class: 'grid', id: 'trust-table' },
+      h('thead', {}, h('tr', {}, ['Subject', 'SANs', 'Expires', 'SHA-256', manage ? '' : null].filter((x) => x !== null).map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, list.map((t) => {
+        const fp = pick(t, 'fingerprint_sha256', 'fingerprint', 'sha256');
+        const sans = pick(t, 'sans', 'subject_alt_names');
+        return h('tr', { 'data-fingerprint': fp },
+          h('td', {}, pick(t, 'subject', 'name') || ''),
+          h('td', {}, Array.isArray(sans) ? sans.join(', ') : sans || ''),
+          h('td', { class: 'nowrap' }, when(pick(t, 'not_after', 'expires'))),
+          h('td', {}, h('code', { class: 'fp' }, fp)),
+          manage ? h('td', {}, confirmButton('Remove', 'Really remove?', () => act(async () => {
+            await api('DELETE', '/pki/trust/' + encodeURIComponent(fp));
+            flash(msg, 'Certificate removed from the trust store.');
+            await loadTrust();
+          }), { class: 'danger' })) : null);
+      }))) : h('div', { class: 'muted' }, 'No trusted certificate.'));
+  }
+
+  const pemInput = (id) => {
+    const ta = h('textarea', { id, rows: 6, cols: 66, placeholder: '-----BEGIN CERTIFICATE-----', spellcheck: 'false' });
+    const file = h('input', { type: 'file', accept: '.pem,.crt,.cer', 'aria-label': 'PEM file' });
+    file.addEventListener('change', async () => {
+      if (file.files && file.files[0]) ta.value = await file.files[0].text();
+    });
+    return { ta, file };
+  };
+
+  const manageForms = [];
+  let addForm = null;
+  if (manage) {
+    const sans = h('textarea', { id: 'csr-sans', rows: 2, cols: 66, placeholder: 'engine.example.net, 192.0.2.10 (one per line or comma separated)' });
+    const csrOut = h('div', { id: 'csr-out' });
+    const csrForm = h('form', { class: 'stack-form', id: 'csr-form' },
+      h('label', {}, 'SANs (DNS names and IP addresses)', sans),
+      h('button', { type: 'submit', class: 'btn primary' }, 'Make CSR'), csrOut);
+    csrForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      act(async () => {
+        const list = sans.value.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+        const r = await api('POST', '/pki/csr', { json: { sans: list } });
+        const pem = typeof r === 'string' ? r : pick(r, 'csr', 'pem') || '';
+        const ta = h('textarea', { id: 'csr-pem', rows: 10, cols: 66, readonly: true });
+        ta.value = pem;
+        const copy = h('button', { type: 'button', class: 'btn minor' }, 'Copy');
+        copy.addEventListener('click', async () => { copy.textContent = (await copyText(pem, ta)) ? 'Copied' : 'Press Ctrl+C'; });
+        mount(csrOut, h('p', {}, 'Send this CSR to your CA, then upload the signed certificate below. The private key stays on the engine.'), ta, copy);
+      });
+    });
+
+    const up = pemInput('cert-pem');
+    const upForm = h('form', { class: 'stack-form', id: 'cert-upload-form' },
+      h('label', {}, 'Signed certificate (PEM, with its chain)', up.ta), up.file,
+      h('button', { type: 'submit', class: 'btn primary' }, 'Install certificate'));
+    upForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      act(async () => {
+        await api('PUT', '/pki/certificate', { raw: up.ta.value, type: 'application/x-pem-file' });
+        up.ta.value = '';
+        flash(msg, 'Certificate installed: checked against the key and chain.');
+        await loadCert();
+      });
+    });
+
+    const regen = confirmButton('Regenerate self-signed certificate', 'Really regenerate? Probes must trust the new one', () => act(async () => {
+      await api('POST', '/pki/regenerate');
+      flash(msg, 'A new key and self-signed certificate are in use. Give probes the new certificate.');
+      await loadCert();
+    }), { class: 'danger', id: 'pki-regenerate' });
+
+    const add = pemInput('trust-pem');
+    addForm = h('form', { class: 'stack-form', id: 'trust-add-form' },
+      h('label', {}, 'Certificate to trust (probe, SBC or CA; PEM)', add.ta), add.file,
+      h('button', { type: 'submit', class: 'btn primary' }, 'Add to trust store'));
+    addForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      act(async () => {
+        await api('POST', '/pki/trust', { raw: add.ta.value, type: 'application/x-pem-file' });
+        add.ta.value = '';
+        flash(msg, 'Certificate added to the trust store.');
+        await loadTrust();
+      });
+    });
+    manageForms.push(h('h2', {}, 'Certificate signing request'), csrForm,
+      h('h2', {}, 'Install a signed certificate'), upForm,
+      h('h2', {}, 'Regenerate'), h('p', { class: 'muted' }, 'A new key pair and self-signed certificate; the current one stops being used.'), regen);
+  }
+
+  mount(el, h('section', { class: 'page' }, h('h1', {}, 'PKI'), msg,
+    h('h2', {}, 'Server certificate'), certBox,
+    ...manageForms,
+    h('h2', {}, 'Trusted certificates'), trustBox, addForm));
+  await Promise.all([loadCert().catch((e) => flash(certBox, e.message, 'error')), loadTrust().catch((e) => flash(trustBox, e.message, 'error'))]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine status.
+
+export async function renderStatus(el) {
+  const box = h('div', { id: 'status' });
+  mount(el, h('section', { class: 'page' }, h('h1', {}, 'Engine status'), box));
+  const st = await api('GET', '/status');
+  clear(box);
+  for (const [section, v] of Object.entries(st || {})) {
+    box.append(h('h2', {}, section), v && typeof v === 'object' ? kv(Object.entries(v).map(([k, x]) => [k, typeof x === 'object' ? JSON.stringify(x) : String(x)])) : h('div', {}, String(v)));
+  }
+}

@@ -7,6 +7,7 @@ use super::sessions::{Session, SessionError, SessionTable};
 use super::tenants::TenantStore;
 use super::users::{self, UserStore};
 use super::{PermSet, Principal, Role, Via};
+use sha2::Digest;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
@@ -206,7 +207,7 @@ impl AuthService {
             .map_err(|_| LoginError::Internal)?
             .allow(client, now_f());
         if !allowed {
-            self.audit("login_rate_limited", user, "", &client_s, "");
+            self.audit("login_rate_limited", "-", "", &client_s, "");
             return Err(LoginError::RateLimited);
         }
         if password.len() > super::policy::MAX_LENGTH * 4 || user.len() > 256 {
@@ -228,13 +229,20 @@ impl AuthService {
             match ext.check(user, password).await {
                 Ok(Some(role)) => return self.open_external(user, role, &client_s),
                 Ok(None) => {
-                    self.audit("login_failed", user, "", &client_s, "rejected by RADIUS");
+                    let actor = if local_exists { user } else { "-" };
+                    self.audit("login_failed", actor, "", &client_s, "rejected by RADIUS");
                     return Err(LoginError::BadCredentials);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "RADIUS unavailable");
                     if self.cfg.mode != AuthMode::RadiusFirst {
-                        self.audit("login_failed", user, "", &client_s, &e.to_string());
+                        self.audit(
+                            "login_failed",
+                            if local_exists { user } else { "-" },
+                            "",
+                            &client_s,
+                            &e.to_string(),
+                        );
                         return Err(LoginError::BadCredentials);
                     }
                     // radius-first: fall back to the local account.
@@ -250,7 +258,19 @@ impl AuthService {
         match verdict {
             LocalVerdict::NoUser => {
                 drop(users);
-                self.audit("login_failed", user, "", &client_s, "no such user");
+                // People type passwords into the name field: an unknown name is recorded as a
+                // digest, enough to see repeated attempts, never the text.
+                let digest = hex::encode(sha2::Sha256::digest(user.as_bytes()));
+                self.audit(
+                    "login_failed",
+                    "-",
+                    "",
+                    &client_s,
+                    &format!(
+                        "unknown user name (sha256 {})",
+                        digest.get(..12).unwrap_or("")
+                    ),
+                );
                 Err(LoginError::BadCredentials)
             }
             LocalVerdict::Bad => {

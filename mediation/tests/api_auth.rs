@@ -259,6 +259,9 @@ fn api_keys_carry_their_owners_permissions_and_are_rotated_and_revoked() {
     }
 }
 
+/// (method, path, body, allowed for admin, operator, monitor)
+type Row = (&'static str, String, Option<Value>, bool, bool, bool);
+
 /// Every endpoint by role: allowed (not 401/403) or forbidden (403).
 #[test]
 fn permission_matrix_by_role_and_tenant() {
@@ -284,7 +287,7 @@ fn permission_matrix_by_role_and_tenant() {
         201
     );
     // (method, path, body, admin, operator, monitor)
-    let rows: Vec<(&str, String, Option<Value>, bool, bool, bool)> = vec![
+    let rows: Vec<Row> = vec![
         ("GET", "/status".into(), None, true, true, true),
         ("GET", "/calls".into(), None, true, true, true),
         ("GET", format!("/calls/{some_id}"), None, true, true, true),

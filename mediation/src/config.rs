@@ -18,6 +18,8 @@ pub struct Config {
     pub calls: CallsConfig,
     /// The embedded probe: capture an interface or read a capture file in the engine itself.
     pub capture: Option<CaptureConfig>,
+    /// Users, sessions, login policy.
+    pub auth: crate::auth::config::AuthConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +121,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             calls: CallsConfig::default(),
             capture: None,
+            auth: crate::auth::config::AuthConfig::default(),
         }
     }
 }
@@ -228,6 +231,7 @@ impl Config {
             sbc_tcp: addr("sbc.tcp_listen", &self.sbc.tcp_listen)?,
             https: addr("https.listen", &self.https.listen)?,
         };
+        self.auth.validate()?;
         if self.storage.max_age_days == 0 {
             bail!("storage.max_age_days must be at least 1");
         }

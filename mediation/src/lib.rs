@@ -17,6 +17,7 @@
 
 pub mod analyze;
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod ingest;

@@ -11,14 +11,15 @@
 //! Waits are bounded polls for elements; nothing asserts on timing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod webdriver;
 
+use common::web::{Client, WebEngine};
 use serde_json::{Value, json};
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use webdriver::{Driver, Session};
+use std::process::Command;
+use std::time::Duration;
+use webdriver::{Driver, Element, Session};
 
 // ---------------------------------------------------------------------------------------------
 // Environment.
@@ -51,174 +52,84 @@ fn program(name: &str) -> Option<PathBuf> {
     None
 }
 
-fn mediation() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_callscope-mediation"))
+/// Both browser programs, or None (skipped outside CI).
+fn browser_programs() -> Option<(PathBuf, PathBuf)> {
+    Some((program("chromium")?, program("chromedriver")?))
 }
 
-fn free_tcp() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+const NEW_ADMIN_PASSWORD: &str = "Ladder-Diagram-2026!";
+const MONITOR_PASSWORD: &str = "Watch-The-Calls-42";
+/// The callee of the B2BUA call in pcaps/b2bua_chain.pcap, in clear.
+const CALLEE: &str = "+442071234567";
+
+/// `serve` with the HTTPS API and UI and the repository's B2BUA capture (two calls, one with
+/// three legs and six RTP streams) imported by the embedded probe.
+fn engine(extra: &str) -> WebEngine {
+    let capture = workspace().join("pcaps/b2bua_chain.pcap");
+    let mut e = WebEngine::new(&format!(
+        "# The capture is from 2023: keep its calls.\n[storage]\nmax_age_days = 36500\n\
+         [calls]\nlinger_s = 1\n[capture]\nfile = {capture:?}\n{extra}"
+    ));
+    e.start();
+    e
 }
 
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs} s: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+/// Waits until the engine has stored the capture's two calls (seen with an admin session).
+fn wait_calls(admin: &Client) {
+    common::web::wait_for("the capture's 2 calls stored", 60, || {
+        let (st, v) = admin.get("/calls");
+        (st == 200 && v["calls"].as_array().is_some_and(|c| c.len() == 2)).then_some(())
+    });
 }
 
-fn test_dir() -> tempfile::TempDir {
-    let mut d = tempfile::tempdir().unwrap();
-    if std::env::var_os("E2E_KEEP").is_some() {
-        eprintln!("keeping {}", d.path().display());
-        d.disable_cleanup(true);
-    }
-    d
-}
-
-// ---------------------------------------------------------------------------------------------
-// The engine.
-
-struct Engine {
-    dir: tempfile::TempDir,
-    https: SocketAddr,
-    log: PathBuf,
-    child: Child,
-}
-
-impl Engine {
-    /// `serve` with the HTTPS API and UI, the repository's B2BUA capture imported by the
-    /// embedded probe, and no ingest listener.
-    fn start() -> Self {
-        let dir = test_dir();
-        let https = free_tcp();
-        let config = dir.path().join("engine.toml");
-        let capture = workspace().join("pcaps/b2bua_chain.pcap");
-        std::fs::write(
-            &config,
-            format!(
-                "data_dir = {:?}\n[hep]\ntls_listen = \"\"\n[sbc]\ntls_listen = \"\"\n\
-                 [https]\nlisten = \"{https}\"\n\
-                 # The capture is from 2023: keep its calls.\n[storage]\nmax_age_days = 36500\n\
-                 [calls]\nlinger_s = 1\n[capture]\nfile = {capture:?}\n",
-                dir.path().join("data"),
-            ),
+/// Base64 SHA-256 of the engine certificate's SubjectPublicKeyInfo, for Chromium's
+/// `--ignore-certificate-errors-spki-list` (trust this key, nothing else).
+fn spki_pin(e: &WebEngine) -> String {
+    let cert = e.data().join("tls/cert.pem");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der \
+             | openssl dgst -sha256 -binary | openssl base64 -A",
         )
+        .arg("sh")
+        .arg(&cert)
+        .output()
         .unwrap();
-        let log = dir.path().join("engine.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(mediation())
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        let mut e = Self {
-            dir,
-            https,
-            log,
-            child,
-        };
-        wait_for("the engine's HTTPS server", 60, || {
-            if let Some(st) = e.child.try_wait().unwrap() {
-                panic!("engine exited ({st}):\n{}", e.log_text());
-            }
-            (e.curl_status("/") == Some(200)).then_some(())
-        });
-        e
-    }
-
-    fn base(&self) -> String {
-        format!("https://{}", self.https)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The HTTP status of a GET (certificate checks off: only the status matters here).
-    fn curl_status(&self, path: &str) -> Option<u16> {
-        let out = Command::new("curl")
-            .args([
-                "-sk",
-                "--max-time",
-                "10",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-            ])
-            .arg(format!("{}{path}", self.base()))
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    }
-
-    /// Response headers of a GET, lower-cased names.
-    fn headers(&self, path: &str, extra: &[&str]) -> (u16, Vec<(String, String)>) {
-        let mut cmd = Command::new("curl");
-        cmd.args(["-sk", "--max-time", "10", "-o", "/dev/null", "-D", "-"]);
-        for h in extra {
-            cmd.args(["-H", h]);
-        }
-        let out = cmd.arg(format!("{}{path}", self.base())).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let mut lines = text.lines();
-        let status = lines
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        (status, headers)
-    }
-
-    /// Base64 SHA-256 of the engine certificate's SubjectPublicKeyInfo, for Chromium's
-    /// `--ignore-certificate-errors-spki-list` (trust this key, nothing else).
-    fn spki_pin(&self) -> String {
-        let cert = self.dir.path().join("data/tls/cert.pem");
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(
-                "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der \
-                 | openssl dgst -sha256 -binary | openssl base64 -A",
-            )
-            .arg("sh")
-            .arg(&cert)
-            .output()
-            .unwrap();
-        let pin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-        assert_eq!(
-            pin.len(),
-            44,
-            "SPKI pin of {}: {}",
-            cert.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        pin
-    }
+    let pin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(
+        pin.len(),
+        44,
+        "SPKI pin of {}: {}",
+        cert.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pin
 }
 
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Response headers of a GET, lower-cased names.
+fn headers(e: &WebEngine, path: &str, extra: &[&str]) -> (u16, Vec<(String, String)>) {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sk", "--max-time", "10", "-o", "/dev/null", "-D", "-"]);
+    for h in extra {
+        cmd.args(["-H", h]);
     }
+    let out = cmd
+        .arg(format!("https://{}{path}", e.https))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut lines = text.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,19 +139,16 @@ struct Browser {
     session: Session,
     // Dropped after the session (fields drop in order).
     _driver: Driver,
-    #[allow(dead_code)] // used by the download test
     downloads: PathBuf,
     base: String,
 }
 
 impl Browser {
     /// Headless Chromium that trusts the engine's key only, logs its console, and saves
-    /// downloads in `<test dir>/downloads-<name>`. None: skipped (programs missing).
-    fn open(engine: &Engine, name: &str) -> Option<Self> {
-        let chromium = program("chromium")?;
-        let chromedriver = program("chromedriver")?;
+    /// downloads in `<engine dir>/downloads-<name>`.
+    fn open(engine: &WebEngine, name: &str, (chromium, chromedriver): &(PathBuf, PathBuf)) -> Self {
         let dir = engine.dir.path();
-        let driver = Driver::start(&chromedriver, &dir.join(format!("chromedriver-{name}.log")));
+        let driver = Driver::start(chromedriver, &dir.join(format!("chromedriver-{name}.log")));
         let downloads = dir.join(format!("downloads-{name}"));
         std::fs::create_dir_all(&downloads).unwrap();
         let profile = dir.join(format!("profile-{name}"));
@@ -264,7 +172,7 @@ impl Browser {
                         "--disable-component-update",
                         "--window-size=1400,1000",
                         format!("--user-data-dir={}", profile.display()),
-                        format!("--ignore-certificate-errors-spki-list={}", engine.spki_pin()),
+                        format!("--ignore-certificate-errors-spki-list={}", spki_pin(engine)),
                     ],
                     "prefs": {
                         "download.default_directory": downloads,
@@ -278,18 +186,72 @@ impl Browser {
         // Headless Chromium also needs to be told at run time where downloads go.
         session.cdp(
             "Browser.setDownloadBehavior",
-            json!({ "behavior": "allow", "downloadPath": downloads, "eventsEnabled": true }),
+            json!({ "behavior": "allow", "downloadPath": downloads }),
         );
-        Some(Self {
+        Self {
             session,
             _driver: driver,
             downloads,
-            base: engine.base(),
-        })
+            base: format!("https://{}", engine.https),
+        }
     }
 
     fn goto(&self, path: &str) {
         self.session.goto(&format!("{}{path}", self.base));
+    }
+
+    fn wait(&self, css: &str) -> Element {
+        self.session.wait(css, 30)
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.wait(css);
+        self.session.click(&e);
+    }
+
+    fn text(&self, css: &str) -> String {
+        let e = self.wait(css);
+        self.session.text(&e)
+    }
+
+    /// Waits until the element's text contains `what`; returns the text.
+    fn wait_text(&self, css: &str, what: &str) -> String {
+        self.session
+            .wait_until(&format!("{css:?} to contain {what:?}"), 30, || {
+                let t = self.session.try_find(css).map(|e| self.session.text(&e))?;
+                t.contains(what).then_some(t)
+            })
+    }
+
+    fn count(&self, css: &str) -> usize {
+        self.session.find_all(css).len()
+    }
+
+    fn nav(&self) -> Vec<String> {
+        self.session
+            .find_all("#nav a")
+            .iter()
+            .map(|e| self.session.text(e))
+            .collect()
+    }
+
+    /// The status of a request the page itself makes (same origin, its session cookie).
+    fn fetch_status(&self, method: &str, path: &str) -> u64 {
+        self.session
+            .execute(
+                "return fetch(arguments[1], {method: arguments[0], credentials: 'same-origin'})\
+                 .then((r) => r.status)",
+                vec![json!(method), json!(path)],
+            )
+            .as_u64()
+            .unwrap()
+    }
+
+    fn login(&self, user: &str, password: &str) {
+        self.wait("#login-form");
+        self.session.fill("#login-user", user);
+        self.session.fill("#login-password", password);
+        self.click("#login-submit");
     }
 
     /// Console entries that mean the UI is broken: CSP violations, JavaScript errors, assets
@@ -321,6 +283,26 @@ impl Browser {
             problems.join("\n")
         );
     }
+
+    /// A finished download (no partial `.crdownload`), waited for.
+    fn downloaded(&self, secs: u64) -> PathBuf {
+        self.session.wait_until("a finished download", secs, || {
+            let files: Vec<PathBuf> = std::fs::read_dir(&self.downloads)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            if files
+                .iter()
+                .any(|p| p.extension().is_some_and(|x| x == "crdownload"))
+            {
+                return None;
+            }
+            files
+                .into_iter()
+                .find(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,18 +312,20 @@ impl Browser {
 /// carry their types, the CSP and an ETag that revalidates.
 #[test]
 fn login_page_loads_under_the_csp_without_errors() {
-    let engine = Engine::start();
-    let Some(b) = Browser::open(&engine, "login") else {
+    let Some(progs) = browser_programs() else {
         return;
     };
+    let engine = engine("");
+    let b = Browser::open(&engine, "login", &progs);
     b.goto("/");
-    b.session.wait("#login-form", 30);
-    b.session.wait("#login-user", 5);
-    b.session.wait("#login-password", 5);
+    b.wait("#login-form");
+    b.wait("#login-user");
+    b.wait("#login-password");
     assert_eq!(
         b.session.execute("return document.title", vec![]),
         json!("callscope: log in")
     );
+    assert!(b.nav().is_empty(), "no page links before login");
     b.assert_clean_console("loading the login page");
 
     // Headers: CSP on the page and its modules, the right types, revalidation.
@@ -352,7 +336,7 @@ fn login_page_loads_under_the_csp_without_errors() {
         ("/ui/app.css", "text/css"),
         ("/ui/favicon.svg", "image/svg+xml"),
     ] {
-        let (status, h) = engine.headers(path, &[]);
+        let (status, h) = headers(&engine, path, &[]);
         let get = |k: &str| {
             h.iter()
                 .find(|(n, _)| n == k)
@@ -367,25 +351,31 @@ fn login_page_loads_under_the_csp_without_errors() {
             get("content-type")
         );
         assert_eq!(get("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(get("x-frame-options"), "DENY", "{path}");
         assert_eq!(get("cache-control"), "no-cache", "{path}");
         let etag = get("etag");
         assert!(!etag.is_empty(), "{path}: ETag");
-        let (again, _) = engine.headers(path, &[&format!("If-None-Match: {etag}")]);
+        let (again, _) = headers(&engine, path, &[&format!("If-None-Match: {etag}")]);
         assert_eq!(again, 304, "{path} revalidates");
     }
-    assert_eq!(engine.curl_status("/ui/nope.js"), Some(404));
-    assert_eq!(engine.curl_status("/nope"), Some(404));
+    assert_eq!(headers(&engine, "/ui/nope.js", &[]).0, 404);
+    assert_eq!(headers(&engine, "/nope", &[]).0, 404);
+    // API answers are not cached.
+    let (_, h) = headers(&engine, "/api/v1/auth/me", &[]);
+    assert!(h.contains(&("cache-control".into(), "no-store".into())));
 }
 
-/// The console check is not vacuous: an inline script, which the CSP refuses, is reported.
+/// The console check is not vacuous: an inline script and a style attribute, which the CSP
+/// refuses, are reported.
 #[test]
 fn console_check_reports_a_csp_violation() {
-    let engine = Engine::start();
-    let Some(b) = Browser::open(&engine, "csp") else {
+    let Some(progs) = browser_programs() else {
         return;
     };
+    let engine = engine("");
+    let b = Browser::open(&engine, "csp", &progs);
     b.goto("/");
-    b.session.wait("#login-form", 30);
+    b.wait("#login-form");
     b.assert_clean_console("loading the login page");
     // WebDriver's own script is exempt from the CSP; the inline script it inserts is not.
     b.session.execute(
@@ -411,4 +401,368 @@ fn console_check_reports_a_csp_violation() {
         Value::Bool(true),
         "the inline script did not run"
     );
+}
+
+/// The built-in admin logs in with the one-time password, is forced to change it (and can do
+/// nothing else before), then searches calls, opens the B2BUA call, reads the ladder of its
+/// three legs, clicks an arrow for the raw SIP message, walks the ladder with the keyboard,
+/// and downloads the call as pcapng.
+#[test]
+fn admin_is_forced_to_change_password_then_searches_opens_the_ladder_and_downloads_pcap() {
+    let Some(progs) = browser_programs() else {
+        return;
+    };
+    let engine = engine("");
+    let b = Browser::open(&engine, "admin", &progs);
+    b.goto("/");
+    b.login("admin", &engine.initial_password());
+
+    // Forced password change: the page says why, no other page is offered, the API refuses.
+    b.wait("#pw-form");
+    assert!(b.text("#pw-forced").contains("admin"));
+    assert!(b.nav().is_empty(), "no page links before the change");
+    assert_eq!(b.fetch_status("GET", "/api/v1/calls"), 403);
+    b.goto("/#/calls");
+    b.wait("#pw-form");
+    // A mismatch is caught in the page; a weak password by the server's policy.
+    b.session.fill("#pw-current", &engine.initial_password());
+    b.session.fill("#pw-new", NEW_ADMIN_PASSWORD);
+    b.session.fill("#pw-again", "something else");
+    b.click("#pw-submit");
+    b.wait_text("#pw-error", "differ");
+    b.session.fill("#pw-new", "short");
+    b.session.fill("#pw-again", "short");
+    b.click("#pw-submit");
+    let policy = b.session.wait_until("the server's policy message", 30, || {
+        let t = b.session.text(&b.session.try_find("#pw-error")?);
+        (!t.is_empty() && !t.contains("differ")).then_some(t)
+    });
+    assert!(policy.contains("12"), "the policy rule is shown: {policy}");
+    b.session.fill("#pw-new", NEW_ADMIN_PASSWORD);
+    b.session.fill("#pw-again", NEW_ADMIN_PASSWORD);
+    b.click("#pw-submit");
+    b.assert_clean_console("the forced password change");
+
+    // Now the pages open.
+    b.wait("#search-form");
+    let nav = b.nav();
+    for page in ["Calls", "Users", "API keys", "Audit"] {
+        assert!(nav.iter().any(|n| n == page), "{page} in {nav:?}");
+    }
+    let mut admin = Client::anonymous(engine.https);
+    assert_eq!(admin.login("admin", NEW_ADMIN_PASSWORD).0, 200);
+    wait_calls(&admin);
+
+    // Search: everything, then the callee with a wildcard.
+    b.click("#search-submit");
+    b.wait_text("#result-count", "2 calls");
+    assert_eq!(b.count("#calls-table tbody tr"), 2);
+    b.session.fill("#q-number", "+4420*");
+    b.click("#search-submit");
+    b.wait_text("#result-count", "1 call,");
+    assert!(b.text("#calls-table").contains(CALLEE));
+    assert!(
+        b.session.url().contains("number=%2B4420*") || b.session.url().contains("number=+4420*")
+    );
+    b.assert_clean_console("the search");
+
+    // The call: KPIs, one ladder for the three legs.
+    b.click("#calls-table tbody tr");
+    b.wait("#ladder");
+    let kpis = b.text("#kpis");
+    assert!(kpis.contains("200") && kpis.contains("55 ms"), "{kpis}");
+    assert_eq!(b.count("#legend li"), 3, "three legs, one colour each");
+    assert_eq!(
+        b.count("#ladder g.host-col"),
+        4,
+        "hosts 10.1.0.1 to 10.1.0.4"
+    );
+    let hosts: Vec<String> = b
+        .session
+        .find_all("#ladder g.host-col")
+        .iter()
+        .map(|e| b.session.attr(e, "data-host").unwrap())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "10.1.0.1:5060",
+            "10.1.0.2:5060",
+            "10.1.0.3:5060",
+            "10.1.0.4:5060"
+        ],
+        "columns in order of first appearance"
+    );
+    let arrows = b.session.find_all("#ladder g.msg");
+    assert_eq!(arrows.len(), 18, "6 messages per leg");
+    let legs: std::collections::BTreeSet<String> = arrows
+        .iter()
+        .map(|e| b.session.attr(e, "class").unwrap())
+        .filter_map(|c| {
+            c.split(' ')
+                .find(|x| x.starts_with("leg-"))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(legs.len(), 3, "arrows coloured by Call-ID: {legs:?}");
+    assert_eq!(b.count("#streams-table tbody tr"), 6);
+    b.wait("#chart-mos");
+
+    // Click an arrow: its raw message in the side panel.
+    b.session.click(&arrows[0]);
+    let raw = b.wait_text("#raw-message", "INVITE sip:");
+    assert!(
+        raw.starts_with(&format!("INVITE sip:{CALLEE}@10.1.0.2 SIP/2.0")),
+        "{raw}"
+    );
+    assert!(raw.contains("Call-ID: b2b-leg-1@10.1.0.1"));
+    assert!(b.text("#msg-panel").contains("10.1.0.1:5060"));
+    // Keyboard: j selects the next message (the B2BUA's INVITE on leg 2), Escape closes.
+    b.session.press_key("j");
+    b.wait_text("#raw-message", "Call-ID: b2b-leg-2@10.1.0.2");
+    b.session.press_key("\u{E00C}");
+    b.session.wait_until("the panel to close", 10, || {
+        (!b.session.displayed(&b.session.try_find("#msg-panel")?)).then_some(())
+    });
+    b.assert_clean_console("the ladder");
+
+    // Download the call as pcapng (RFC-less, but the pcapng Section Header Block magic).
+    b.click("#pcap");
+    let file = b.downloaded(60);
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(
+        bytes.get(..4),
+        Some(&[0x0a, 0x0d, 0x0d, 0x0a][..]),
+        "{} is pcapng",
+        file.display()
+    );
+    b.assert_clean_console("the pcap download");
+
+    // Log out: back to the login page, the session is gone.
+    b.click("#logout");
+    b.wait("#login-form");
+    assert_eq!(b.fetch_status("GET", "/api/v1/auth/me"), 401);
+    b.assert_clean_console("logging out");
+}
+
+/// A monitor sees calls with masked numbers, cannot export them, is refused the admin
+/// pages in the UI and by the server.
+#[test]
+fn monitor_is_refused_admin_pages_sees_masked_numbers_and_cannot_export() {
+    let Some(progs) = browser_programs() else {
+        return;
+    };
+    let engine = engine("");
+    let admin = engine.admin(NEW_ADMIN_PASSWORD);
+    engine.user(&admin, "watcher", "monitor", None, MONITOR_PASSWORD);
+    wait_calls(&admin);
+
+    let b = Browser::open(&engine, "monitor", &progs);
+    b.goto("/#/calls?status=2xx");
+    b.login("watcher", MONITOR_PASSWORD);
+    b.wait("#search-form");
+    assert_eq!(b.nav(), ["Calls", "Status"], "a monitor's pages");
+    b.wait_text("#result-count", "1 call,");
+    let table = b.text("#calls-table");
+    assert!(!table.contains(CALLEE), "numbers are masked: {table}");
+
+    // The call: no export, masked numbers in the raw messages too.
+    b.click("#calls-table tbody tr");
+    b.wait("#ladder");
+    assert!(
+        b.session.try_find("#pcap").is_none(),
+        "no pcap button without calls:export"
+    );
+    assert_eq!(
+        b.fetch_status("GET", &format!("/api/v1/calls/{}/pcap", call_id(&b))),
+        403
+    );
+    let arrows = b.session.find_all("#ladder g.msg");
+    b.session.click(&arrows[0]);
+    let raw = b.wait_text("#raw-message", "INVITE");
+    assert!(
+        !raw.contains(CALLEE),
+        "numbers are masked in the raw message: {raw}"
+    );
+    b.assert_clean_console("the monitor's call view");
+
+    // Admin pages: refused in the UI, and by the server whatever the UI does.
+    for (page, perm) in [
+        ("admin/users", "users:manage"),
+        ("admin/audit", "audit:read"),
+        ("admin/pki", "pki:view"),
+        ("admin/tenants", "config:manage"),
+        ("keys", "keys:own"),
+    ] {
+        b.goto(&format!("/#/{page}"));
+        let t = b.wait_text("#forbidden", "Not allowed");
+        assert!(t.contains(perm), "{page}: {t}");
+    }
+    for path in [
+        "/api/v1/users",
+        "/api/v1/audit",
+        "/api/v1/keys",
+        "/api/v1/tenants",
+    ] {
+        assert_eq!(b.fetch_status("GET", path), 403, "{path}");
+    }
+    b.assert_clean_console("the refused pages");
+}
+
+/// The id of the call the page shows (from its URL).
+fn call_id(b: &Browser) -> String {
+    let url = b.session.url();
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+/// The admin pages: a user created with a temporary password shown once, reset and deleted;
+/// an API key created (shown once), rotated and revoked; the audit log lists all of it.
+#[test]
+fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
+    let Some(progs) = browser_programs() else {
+        return;
+    };
+    let engine = engine("");
+    let _admin = engine.admin(NEW_ADMIN_PASSWORD);
+    let b = Browser::open(&engine, "pages", &progs);
+    b.goto("/");
+    b.login("admin", NEW_ADMIN_PASSWORD);
+    b.wait("#search-form");
+
+    // Users.
+    b.goto("/#/admin/users");
+    b.wait("#users-table");
+    b.session.fill("#new-user-name", "nadia");
+    b.click("#new-user-role option[value='operator']");
+    b.click("#new-user-submit");
+    let secret = b.wait("#new-user-secret");
+    let temp = b
+        .session
+        .property(&secret, "value")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(temp.len() >= 12, "a temporary password: {temp:?}");
+    b.wait("#new-user-secret-copy");
+    b.wait_text("#users-table", "nadia");
+    let row = b.text("#users-table tr[data-user='nadia']");
+    assert!(row.contains("must change password"), "{row}");
+    // The temporary password works once, for a password change only.
+    let mut nadia = Client::anonymous(engine.https);
+    let (st, me) = nadia.login("nadia", &temp);
+    assert_eq!(st, 200);
+    assert_eq!(me["must_change_password"], true);
+    assert_eq!(me["role"], "operator");
+    // Reset (two clicks: the button asks again), then delete.
+    b.click("#users-table tr[data-user='nadia'] td.actions button:nth-of-type(1)");
+    b.click("#users-table tr[data-user='nadia'] td.actions button:nth-of-type(1)");
+    let reset = b.wait("#reset-secret");
+    let temp2 = b
+        .session
+        .property(&reset, "value")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(temp2.len() >= 12 && temp2 != temp);
+    b.click("#users-table tr[data-user='nadia'] button.danger");
+    b.click("#users-table tr[data-user='nadia'] button.danger");
+    b.session.wait_until("nadia deleted", 30, || {
+        b.session
+            .try_find("#users-table tr[data-user='nadia']")
+            .is_none()
+            .then_some(())
+    });
+    b.assert_clean_console("the users page");
+
+    // API keys: shown once with a copy button and a warning; rotate; revoke.
+    b.goto("/#/keys");
+    b.wait("#new-key-form");
+    b.session.fill("#new-key-name", "grafana");
+    b.click("#new-key-submit");
+    let key_el = b.wait("#key-secret");
+    let key = b
+        .session
+        .property(&key_el, "value")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(b.text("#keys-msg").contains("shown only once"));
+    b.wait("#key-secret-copy");
+    let with_key = Client::with_key(engine.https, &key);
+    assert_eq!(with_key.get("/calls").0, 200, "the new key works");
+    b.wait_text("#keys-table", "grafana");
+    b.click("#keys-table tbody tr td.actions button:nth-of-type(1)");
+    b.click("#keys-table tbody tr td.actions button:nth-of-type(1)");
+    let rotated_el = b.session.wait_until("the rotated key", 30, || {
+        let e = b.session.try_find("#key-secret")?;
+        let v = b.session.property(&e, "value");
+        (v.as_str()? != key).then_some(e)
+    });
+    let rotated = b
+        .session
+        .property(&rotated_el, "value")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(with_key.get("/calls").0, 401, "the old key no longer works");
+    assert_eq!(
+        Client::with_key(engine.https, &rotated).get("/calls").0,
+        200
+    );
+    b.click("#keys-table tbody tr button.danger");
+    b.click("#keys-table tbody tr button.danger");
+    b.wait_text("#keys-msg", "revoked");
+    assert_eq!(
+        Client::with_key(engine.https, &rotated).get("/calls").0,
+        401
+    );
+    b.assert_clean_console("the API keys page");
+
+    // Audit: the table shows what was done, the CSV export downloads.
+    b.goto("/#/admin/audit");
+    let audit = b.wait_text("#audit-table", "user_created");
+    for event in [
+        "password_reset",
+        "user_deleted",
+        "key_created",
+        "key_rotated",
+        "key_revoked",
+    ] {
+        assert!(audit.contains(event), "{event} in the audit table");
+    }
+    b.session.fill("#audit-filter", "key_rotated");
+    b.session.wait_until("the filter", 10, || {
+        (b.count("#audit-table tbody tr") == 1).then_some(())
+    });
+    b.click("#audit-csv");
+    let csv = std::fs::read_to_string(b.downloaded(60)).unwrap();
+    assert!(csv.contains("user_created"), "{csv}");
+    b.assert_clean_console("the audit page");
+}
+
+/// An idle session ends on the server; the next action brings the login page back with the
+/// reason, and logging in again returns to the page.
+#[test]
+fn expired_session_returns_to_login_with_a_message() {
+    let Some(progs) = browser_programs() else {
+        return;
+    };
+    let engine = engine("[auth]\nsession_idle_timeout_s = 2\n");
+    let _admin = engine.admin(NEW_ADMIN_PASSWORD);
+    let b = Browser::open(&engine, "expiry", &progs);
+    b.goto("/#/calls?status=2xx");
+    b.login("admin", NEW_ADMIN_PASSWORD);
+    b.wait("#search-form");
+    // Idle past the timeout (the server decides; this only waits for it).
+    std::thread::sleep(Duration::from_secs(3));
+    b.click("#search-submit");
+    let notice = b.wait_text("#login-notice", "expired");
+    assert!(notice.contains("Log in again"), "{notice}");
+    b.login("admin", NEW_ADMIN_PASSWORD);
+    b.wait("#search-form");
+    assert!(
+        b.session.url().contains("#/calls?status=2xx"),
+        "back to the same page"
+    );
+    b.assert_clean_console("the session expiry");
 }

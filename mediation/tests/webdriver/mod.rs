@@ -360,6 +360,20 @@ impl Session {
         .unwrap_or_default()
     }
 
+    /// Presses and releases a key (W3C Actions), delivered to the focused element.
+    pub fn press_key(&self, key: &str) {
+        self.cmd(
+            "POST",
+            "/actions",
+            Some(
+                json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+                { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }
+            ] }] }),
+            ),
+        );
+        let _ = self.try_cmd("DELETE", "/actions", None);
+    }
+
     /// Sends a Chrome DevTools Protocol command.
     pub fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.cmd(

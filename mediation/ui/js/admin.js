@@ -15,23 +15,6 @@ function when(v) {
   return fmtTime(v, { ms: false });
 }
 
-/** 16 random characters from a set without look-alikes, at least one of each class. */
-export function randomPassword(n = 16) {
-  const sets = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '-_.!@#%+='];
-  const all = sets.join('');
-  const rnd = new Uint32Array(n);
-  crypto.getRandomValues(rnd);
-  const out = [...rnd].map((r, i) => (i < sets.length ? sets[i] : all)[r % (i < sets.length ? sets[i] : all).length]);
-  // Shuffle so the classes are not in a fixed place.
-  const sh = new Uint32Array(n);
-  crypto.getRandomValues(sh);
-  for (let i = n - 1; i > 0; i--) {
-    const j = sh[i] % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out.join('');
-}
-
 /** A secret shown once: read-only field, copy button, warning. */
 function secretBox(id, label, secret, warning) {
   const field = h('input', { id, class: 'secret', readonly: true, value: secret, size: Math.min(Math.max(secret.length, 20), 72) });
@@ -56,29 +39,25 @@ export async function renderUsers(el) {
   const listBox = h('div', { id: 'users-list' });
   const tenants = await api('GET', '/tenants').then((r) => listOf(r, 'tenants')).catch(() => []);
 
-  const name = h('input', { id: 'new-user-name', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9._@-]+', 'data-search-focus': true });
+  const name = h('input', { id: 'new-user-name', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9._@\\-]+', 'data-search-focus': true });
   const role = h('select', { id: 'new-user-role' }, ROLES.map((r) => h('option', { value: r, selected: r === 'monitor' }, r)));
-  const tenant = tenants.length
-    ? h('select', { id: 'new-user-tenant' }, h('option', { value: '' }, '(all calls)'),
-      tenants.map((t) => { const n = pick(t, 'name', 'id'); return h('option', { value: n }, n); }))
-    : h('input', { id: 'new-user-tenant', placeholder: '(all calls)' });
-  const pass = h('input', { id: 'new-user-password', autocomplete: 'off', value: randomPassword() });
-  const gen = h('button', { type: 'button', class: 'btn minor', onclick: () => { pass.value = randomPassword(); } }, 'Generate');
+  const tenant = h('select', { id: 'new-user-tenant' }, h('option', { value: '' }, '(all calls)'),
+    tenants.map((t) => { const n = pick(t, 'name', 'id'); return h('option', { value: n }, n); }));
   const form = h('form', { class: 'inline-form', id: 'new-user-form' },
     h('label', {}, 'User name', name), h('label', {}, 'Role', role), h('label', {}, 'Tenant', tenant),
-    h('label', {}, 'Temporary password', h('span', { class: 'row' }, pass, gen)),
-    h('button', { type: 'submit', class: 'btn primary', id: 'new-user-submit' }, 'Create user'));
+    h('button', { type: 'submit', class: 'btn primary', id: 'new-user-submit' }, 'Create user'),
+    h('span', { class: 'muted' }, 'The engine makes a temporary password, shown once.'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const body = { username: name.value.trim(), password: pass.value, role: role.value };
+    const body = { name: name.value.trim(), role: role.value };
     if (tenant.value) body.tenant = tenant.value;
+    if (!body.name) return flash(msg, 'Give a user name (letters, digits, - _ . @).', 'error');
     try {
       const r = await api('POST', '/users', { json: body });
-      const temp = (r && r.temporary_password) || pass.value;
-      mount(msg, secretBox('new-user-secret', `User ${body.username} created. Temporary password:`, temp,
-        'Give it to the user over a separate channel. They must change it at first login; it is not shown again.'));
+      const hours = r && r.temporary_valid_hours ? ` It is valid for ${r.temporary_valid_hours} hours.` : '';
+      mount(msg, secretBox('new-user-secret', `User ${body.name} created. Temporary password:`, (r && r.temporary_password) || '',
+        `Give it to the user over a separate channel; they must change it at first login.${hours} It is not shown again.`));
       name.value = '';
-      pass.value = randomPassword();
       await load();
     } catch (ex) {
       flash(msg, ex.message, 'error');
@@ -88,7 +67,7 @@ export async function renderUsers(el) {
   async function load() {
     const users = listOf(await api('GET', '/users'), 'users');
     mount(listBox, h('table', { class: 'grid', id: 'users-table' },
-      h('thead', {}, h('tr', {}, ['User', 'Role', 'Tenant', 'State', 'Last login', 'Password changed', 'Extra grants/denies', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['User', 'Role', 'Tenant', 'State', 'Failed logins', 'Last login', 'Password set', 'Created', 'Extra grants/denies', ''].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, users.map((u) => userRow(u)))));
   }
 
@@ -126,8 +105,10 @@ export async function renderUsers(el) {
       h('td', {}, roleSel),
       h('td', {}, pick(u, 'tenant') ?? ''),
       h('td', {}, state),
+      h('td', { class: 'r' }, u.failed_logins || ''),
       h('td', { class: 'nowrap' }, when(pick(u, 'last_login', 'last_login_at'))),
-      h('td', { class: 'nowrap' }, when(pick(u, 'password_changed', 'password_changed_at'))),
+      h('td', { class: 'nowrap' }, when(pick(u, 'password_set_at', 'password_changed'))),
+      h('td', { class: 'nowrap' }, when(u.created)),
       h('td', {}, grants),
       h('td', { class: 'actions nowrap' },
         u.locked ? h('button', { type: 'button', class: 'btn', onclick: () => act(async () => {
@@ -159,8 +140,11 @@ export async function renderKeys(el) {
   const name = h('input', { id: 'new-key-name', required: true, placeholder: 'grafana, ticket-bot, …', 'data-search-focus': true });
   const days = h('select', { id: 'new-key-expiry' },
     [['30', '30 days'], ['90', '90 days'], ['365', '1 year'], ['', 'never']].map(([v, l]) => h('option', { value: v, selected: v === '90' }, l)));
+  const all = can('users:manage');
+  const owner = all ? h('input', { id: 'new-key-owner', placeholder: session.me.user, autocomplete: 'off' }) : null;
   const form = h('form', { class: 'inline-form', id: 'new-key-form' },
     h('label', {}, 'Name', name), h('label', {}, 'Expires in', days),
+    owner ? h('label', {}, 'Owner', owner) : null,
     h('button', { type: 'submit', class: 'btn primary', id: 'new-key-submit' }, 'Create key'));
   const showKey = (r, what) => {
     const secret = pick(r, 'key', 'secret', 'api_key', 'token') || '';
@@ -171,6 +155,7 @@ export async function renderKeys(el) {
     e.preventDefault();
     const body = { name: name.value.trim() };
     if (days.value) body.expires_days = Number(days.value);
+    if (owner && owner.value.trim()) body.user = owner.value.trim();
     try {
       showKey(await api('POST', '/keys', { json: body }), `Key "${body.name}" created.`);
       name.value = '';
@@ -179,7 +164,6 @@ export async function renderKeys(el) {
       flash(msg, ex.message, 'error');
     }
   });
-  const all = can('users:manage');
   async function load() {
     const keys = listOf(await api('GET', '/keys'), 'keys');
     mount(listBox, keys.length ? h('table', { class: 'grid', id: 'keys-table' },
@@ -220,7 +204,7 @@ export async function renderKeys(el) {
 // ---------------------------------------------------------------------------------------------
 // Audit log.
 
-const AUDIT_ORDER = ['ts', 'time', 'at', 'user', 'actor', 'action', 'event', 'kind', 'outcome', 'result', 'success', 'target', 'object', 'ip', 'remote', 'peer', 'detail', 'details', 'message'];
+const AUDIT_ORDER = ['ts', 'time', 'at', 'event', 'action', 'kind', 'actor', 'user', 'outcome', 'result', 'success', 'target', 'object', 'client', 'ip', 'remote', 'peer', 'detail', 'details', 'message'];
 
 export async function renderAudit(el, query) {
   const toApi = (v) => (v ? (v.length === 16 ? v + ':00' : v) + 'Z' : '');
@@ -249,7 +233,7 @@ export async function renderAudit(el, query) {
     keys.sort((a, b) => rank(a) - rank(b));
     mount(box, shown.length ? h('table', { class: 'grid', id: 'audit-table' },
       h('thead', {}, h('tr', {}, keys.map((k) => h('th', { scope: 'col' }, k)))),
-      h('tbody', {}, shown.map((r) => h('tr', { class: r.success === false || r.outcome === 'failure' ? 'problem' : null },
+      h('tbody', {}, shown.map((r) => h('tr', { class: /fail|locked|refused|denied/.test(String(r.event || r.outcome || '')) ? 'problem' : null },
         keys.map((k) => h('td', { class: k === 'ts' || k === 'time' ? 'nowrap' : null }, cell(k, r[k])))))))
       : h('div', { class: 'muted' }, 'No audit event in this range.'));
   };
@@ -428,4 +412,64 @@ export async function renderStatus(el) {
   for (const [section, v] of Object.entries(st || {})) {
     box.append(h('h2', {}, section), v && typeof v === 'object' ? kv(Object.entries(v).map(([k, x]) => [k, typeof x === 'object' ? JSON.stringify(x) : String(x)])) : h('div', {}, String(v)));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenants (config:manage): who sees which calls.
+
+export async function renderTenants(el) {
+  const msg = h('div', { id: 'tenants-msg' });
+  const listBox = h('div', { id: 'tenants-list' });
+  const split = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+  const name = h('input', { id: 'tenant-name', required: true, autocomplete: 'off', 'data-search-focus': true });
+  const sources = h('input', { id: 'tenant-sources', size: 30, placeholder: 'probe-east*, sbc:10.0.0.5' });
+  const networks = h('input', { id: 'tenant-networks', size: 30, placeholder: '10.1.0.0/16, 2001:db8::/32' });
+  const realms = h('input', { id: 'tenant-realms', size: 30, placeholder: '*.east.example.net' });
+  const form = h('form', { class: 'inline-form', id: 'tenant-form' },
+    h('label', {}, 'Name', name), h('label', {}, 'Sources (probe, SBC)', sources),
+    h('label', {}, 'Networks (CIDR)', networks), h('label', {}, 'Realms / domains', realms),
+    h('button', { type: 'submit', class: 'btn primary' }, 'Save tenant'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const t = { name: name.value.trim(), sources: split(sources.value), networks: split(networks.value), realms: split(realms.value) };
+    try {
+      await api('PUT', '/tenants/' + encodeURIComponent(t.name), { json: t });
+      flash(msg, `Tenant ${t.name} saved.`);
+      await load();
+    } catch (ex) {
+      flash(msg, ex.message, 'error');
+    }
+  });
+  async function load() {
+    const list = listOf(await api('GET', '/tenants'), 'tenants');
+    mount(listBox, list.length ? h('table', { class: 'grid', id: 'tenants-table' },
+      h('thead', {}, h('tr', {}, ['Tenant', 'Sources', 'Networks', 'Realms', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, list.map((t) => h('tr', { 'data-tenant': t.name },
+        h('td', {}, h('strong', {}, t.name)),
+        h('td', {}, (t.sources || []).join(', ')),
+        h('td', {}, (t.networks || []).join(', ')),
+        h('td', {}, (t.realms || []).join(', ')),
+        h('td', { class: 'actions nowrap' },
+          h('button', { type: 'button', class: 'btn minor', onclick: () => {
+            name.value = t.name;
+            sources.value = (t.sources || []).join(', ');
+            networks.value = (t.networks || []).join(', ');
+            realms.value = (t.realms || []).join(', ');
+            name.focus();
+          } }, 'Edit'),
+          confirmButton('Delete', 'Really delete?', async () => {
+            try {
+              await api('DELETE', '/tenants/' + encodeURIComponent(t.name));
+              flash(msg, `Tenant ${t.name} deleted.`);
+              await load();
+            } catch (ex) {
+              flash(msg, ex.message, 'error');
+            }
+          }, { class: 'danger' }))))))
+      : h('div', { class: 'muted' }, 'No tenant: every user without a tenant sees all calls.'));
+  }
+  mount(el, h('section', { class: 'page' }, h('h1', {}, 'Tenants'),
+    h('p', { class: 'muted' }, 'A user with a tenant sees only the calls of its sources, networks or realms.'),
+    form, msg, listBox));
+  await load();
 }

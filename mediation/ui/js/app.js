@@ -5,7 +5,7 @@ import { session, me, logout, can, onSession, ApiError } from './api.js';
 import { renderLogin, renderPassword } from './login.js';
 import { renderCalls } from './calls.js';
 import { renderCall } from './call.js';
-import { renderUsers, renderKeys, renderAudit, renderPki, renderStatus } from './admin.js';
+import { renderUsers, renderKeys, renderAudit, renderPki, renderStatus, renderTenants } from './admin.js';
 
 const main = document.getElementById('view');
 const nav = document.getElementById('nav');
@@ -18,6 +18,7 @@ const routes = [
   { path: /^status$/, perm: 'status:read', nav: 'Status', href: '#/status', view: () => renderStatus(main) },
   { path: /^keys$/, perm: ['keys:own', 'users:manage'], nav: 'API keys', href: '#/keys', view: () => renderKeys(main) },
   { path: /^admin\/users$/, perm: 'users:manage', nav: 'Users', href: '#/admin/users', view: () => renderUsers(main) },
+  { path: /^admin\/tenants$/, perm: 'config:manage', nav: 'Tenants', href: '#/admin/tenants', view: () => renderTenants(main) },
   { path: /^admin\/audit$/, perm: 'audit:read', nav: 'Audit', href: '#/admin/audit', view: (m, q) => renderAudit(main, q) },
   { path: /^admin\/pki$/, perm: 'pki:view', nav: 'PKI', href: '#/admin/pki', view: () => renderPki(main) },
 ];

@@ -183,13 +183,38 @@ function linkText(link) {
 // ---------------------------------------------------------------------------------------------
 // Media quality.
 
-/** The per-interval series of a stream: whatever field holds a list of timed samples. */
+/**
+ * The per-interval figures of a stream as rows `{start_rel, duration_s, packets, expected,
+ * lost, jitter_ms, jitter_max_ms, mos}`: from `series` (columns over fixed buckets: entry i
+ * of each array is the bucket at `start_rel + i × interval_s`), or else from a list of timed
+ * rows such as `mos_intervals` (10 s windows).
+ */
 export function intervalsOf(stream) {
+  const sr = stream.series;
+  if (sr && typeof sr === 'object' && !Array.isArray(sr) && typeof sr.interval_s === 'number') {
+    const n = Math.max(0, ...['packets', 'mos', 'lost', 'jitter_mean_ms'].map((k) => (Array.isArray(sr[k]) ? sr[k].length : 0)));
+    const at = (k, i) => (Array.isArray(sr[k]) ? sr[k][i] : undefined);
+    const rows = [];
+    const t0 = parseTime(sr.start) / 1000;
+    for (let i = 0; i < n; i++) {
+      rows.push({
+        t_abs: Number.isFinite(t0) ? t0 + i * sr.interval_s : undefined,
+        start_rel: (sr.start_rel ?? 0) + i * sr.interval_s,
+        duration_s: sr.interval_s,
+        packets: at('packets', i),
+        expected: at('expected', i),
+        lost: at('lost', i),
+        jitter_ms: at('jitter_mean_ms', i),
+        jitter_max_ms: at('jitter_max_ms', i),
+        jb_discards: at('jb_discards', i),
+        r_factor: at('r_factor', i),
+        mos: at('mos', i),
+      });
+    }
+    return rows;
+  }
   for (const k of ['intervals', 'quality_intervals', 'series', 'windows', 'mos_intervals']) {
     if (Array.isArray(stream[k]) && stream[k].length) return stream[k];
-  }
-  for (const v of Object.values(stream)) {
-    if (Array.isArray(v) && v.length && v[0] && typeof v[0] === 'object' && timeOf(v[0]) !== undefined) return v;
   }
   return [];
 }
@@ -210,7 +235,8 @@ function lossPercent(iv) {
   const pk = pick(iv, 'packets', 'received');
   if (typeof lost === 'number' && typeof pk === 'number') {
     const expected = pick(iv, 'expected') ?? pk + Math.max(lost, 0);
-    return expected > 0 ? (Math.max(lost, 0) / expected) * 100 : 0;
+    // No packet expected (hold, silence suppression): no figure, a gap in the chart.
+    return expected > 0 ? (Math.max(lost, 0) / expected) * 100 : undefined;
   }
   return undefined;
 }
@@ -227,12 +253,13 @@ function quality(streams, call, legCls) {
   const callStart = parseTime(call.start) / 1000;
   const callRel = typeof call.start_rel === 'number' ? call.start_rel : null;
   const rel = (iv) => {
+    if (Number.isFinite(iv.t_abs) && Number.isFinite(callStart)) return iv.t_abs - callStart;
     if (typeof iv.start_rel === 'number' && callRel !== null) return iv.start_rel - callRel;
     const t = timeOf(iv);
     return t !== undefined && typeof iv.start_rel !== 'number' && Number.isFinite(callStart) ? t - callStart : t;
   };
-  const streamEnd = (st) => (typeof st.end_rel === 'number' && callRel !== null ? st.end_rel - callRel
-    : Number.isFinite(parseTime(st.end)) ? parseTime(st.end) / 1000 - callStart : undefined);
+  const streamEnd = (st) => (Number.isFinite(parseTime(st.end)) && Number.isFinite(callStart) ? parseTime(st.end) / 1000 - callStart
+    : typeof st.end_rel === 'number' && callRel !== null ? st.end_rel - callRel : undefined);
   /** [start, end, value] per interval: an interval lasts until the next one starts, the last
    * one for the common window length (or until the stream ends). */
   const series = (f) => streams.map((st, i) => {

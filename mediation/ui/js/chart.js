@@ -2,7 +2,7 @@
 // call's start, a tooltip (<title>) per point. Colours come from CSS classes.
 import { s, h } from './dom.js';
 
-const W = 380;
+const W = 440;
 const H = 170;
 const PAD = { l: 40, r: 10, t: 22, b: 26 };
 
@@ -71,7 +71,9 @@ export function lineChart({ id, title, unit, series, yMin, yMax, xMin, xMax, ban
     }
     flush();
     for (const [a, b, v] of sr.segments) {
-      g.append(s('circle', { class: 'pt', cx: X((a + b) / 2).toFixed(1), cy: Y(v).toFixed(1), r: sr.segments.length > 60 ? 1.5 : 2.5 },
+      // Dense series: invisible points, kept for their tooltips.
+      const dense = sr.segments.length > 60;
+      g.append(s('circle', { class: ['pt', dense ? 'dense' : null], cx: X((a + b) / 2).toFixed(1), cy: Y(v).toFixed(1), r: dense ? 3 : 2.5 },
         s('title', {}, `${sr.name}\n${fmt(a)}–${fmt(b)} s: ${v.toFixed(digits)}${unit ? ' ' + unit : ''}`)));
     }
     svg.append(g);

@@ -519,3 +519,36 @@ fn no_secret_in_logs_files_or_responses() {
         );
     }
 }
+
+/// The OpenAPI document is served without authentication, and every operation it lists is
+/// routed (no fallback 404, no 405).
+#[test]
+fn openapi_lists_only_routed_operations() {
+    let e = engine("");
+    let (st, doc) = Client::anonymous(e.https).get("/openapi.json");
+    assert_eq!(st, 200, "{doc}");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let admin = e.admin(ADMIN_PW);
+    let mut n = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, _) in item.as_object().unwrap() {
+            if path == "/auth/logout" {
+                continue;
+            }
+            let concrete = path
+                .replace("{id}", &"0".repeat(32))
+                .replace("{name}", "nobody")
+                .replace("{fingerprint}", &"0".repeat(64));
+            let m = method.to_ascii_uppercase();
+            let body = (m != "GET" && m != "DELETE").then(|| json!({}));
+            let (st, v) = admin.request(&m, &concrete, body.as_ref());
+            assert_ne!(st, 405, "{m} {path}: {v}");
+            assert!(
+                !(st == 404 && v["error"].as_str().unwrap_or("").starts_with("no such endpoint")),
+                "{m} {path} is documented but not routed"
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 30, "{n} operations");
+}

@@ -2,6 +2,7 @@
 //! password change, security headers on every response, TLS only. Handlers check permissions
 //! on the [`Principal`] the authentication middleware attaches.
 pub mod keys;
+pub mod openapi;
 pub mod reader;
 mod routes;
 mod routes_admin;
@@ -47,6 +48,10 @@ pub fn router(state: ApiState) -> Router {
         .merge(routes_admin::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .merge(routes_auth::public())
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async { axum::Json(openapi::document()) }),
+        )
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,

@@ -60,6 +60,9 @@ pub struct SbcConfig {
 pub struct HttpsConfig {
     /// Web UI and REST API, HTTPS only.
     pub listen: String,
+    /// A cleartext listener that only redirects browsers to the HTTPS port (never serves
+    /// data). Off unless set.
+    pub http_redirect_listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +166,7 @@ impl Default for HttpsConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8443".into(),
+            http_redirect_listen: String::new(),
         }
     }
 }
@@ -200,6 +204,7 @@ pub struct Listeners {
     pub sbc_tls: Option<SocketAddr>,
     pub sbc_tcp: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
+    pub http_redirect: Option<SocketAddr>,
 }
 
 fn addr(key: &str, v: &str) -> anyhow::Result<Option<SocketAddr>> {
@@ -230,7 +235,14 @@ impl Config {
             sbc_tls: addr("sbc.tls_listen", &self.sbc.tls_listen)?,
             sbc_tcp: addr("sbc.tcp_listen", &self.sbc.tcp_listen)?,
             https: addr("https.listen", &self.https.listen)?,
+            http_redirect: addr(
+                "https.http_redirect_listen",
+                &self.https.http_redirect_listen,
+            )?,
         };
+        if l.http_redirect.is_some() && l.https.is_none() {
+            bail!("https.http_redirect_listen needs https.listen: there is nothing to redirect to");
+        }
         self.auth.validate()?;
         if self.storage.max_age_days == 0 {
             bail!("storage.max_age_days must be at least 1");

@@ -229,6 +229,15 @@ async fn serve(
         tracing::info!(%addr, "HTTPS API");
         eprintln!("web UI on https://{addr}/ and REST API on https://{addr}/api/v1/ (HTTPS only)");
         tasks.spawn(api::serve_https(listener, tls, api::router(state)));
+        if let Some(r) = l.http_redirect {
+            let listener = bind("HTTP redirect", r).await?;
+            tracing::warn!(%r, "cleartext HTTP listener: redirects to HTTPS only");
+            eprintln!(
+                "HTTP on {r} only redirects to https://...:{} (https.http_redirect_listen)",
+                addr.port()
+            );
+            tasks.spawn(api::serve_http_redirect(listener, addr.port()));
+        }
     }
 
     // Retention, off the ingest path.

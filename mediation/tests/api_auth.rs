@@ -544,11 +544,64 @@ fn openapi_lists_only_routed_operations() {
             let (st, v) = admin.request(&m, &concrete, body.as_ref());
             assert_ne!(st, 405, "{m} {path}: {v}");
             assert!(
-                !(st == 404 && v["error"].as_str().unwrap_or("").starts_with("no such endpoint")),
+                !(st == 404
+                    && v["error"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("no such endpoint")),
                 "{m} {path} is documented but not routed"
             );
             n += 1;
         }
     }
     assert!(n >= 30, "{n} operations");
+}
+
+/// Plain HTTP is never served on the HTTPS port; the opt-in redirect port only redirects.
+#[test]
+fn plain_http_is_refused_and_the_opt_in_port_only_redirects() {
+    let redirect = common::web::free_tcp();
+    let e = engine("");
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "5",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+        ])
+        .arg(format!("http://{}/api/v1/openapi.json", e.https))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "000",
+        "no HTTP answer on the TLS port"
+    );
+    drop(e);
+    // The redirect port, when configured.
+    let mut e = WebEngine::new("");
+    let cfg = std::fs::read_to_string(&e.config).unwrap().replace(
+        "[https]\n",
+        &format!("[https]\nhttp_redirect_listen = \"{redirect}\"\n"),
+    );
+    std::fs::write(&e.config, cfg).unwrap();
+    e.start();
+    let out = std::process::Command::new("curl")
+        .args(["-s", "--max-time", "5", "-D", "-", "-o", "/dev/null"])
+        .arg(format!("http://{redirect}/api/v1/calls?x=1"))
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 308"), "{head}");
+    assert!(
+        head.contains(&format!(
+            "location: https://127.0.0.1:{}/api/v1/calls?x=1",
+            e.https.port()
+        )),
+        "{head}"
+    );
+    assert!(!head.contains("set-cookie"), "{head}");
 }

@@ -18,7 +18,10 @@ pub struct Op {
 const JSON: &str = "application/json";
 
 const SEARCH_PARAMS: &[(&str, &str)] = &[
-    ("from", "start of the time range: RFC 3339 or seconds since 1970"),
+    (
+        "from",
+        "start of the time range: RFC 3339 or seconds since 1970",
+    ),
     ("to", "end of the time range (exclusive)"),
     ("number", "caller or callee user part; * and ? wildcards"),
     ("call_id", "a Call-ID of any leg"),
@@ -112,9 +115,7 @@ fn operation(op: &Op) -> Value {
 pub fn document() -> Value {
     let mut paths = Map::new();
     for op in OPS {
-        let entry = paths
-            .entry(op.path.to_owned())
-            .or_insert_with(|| json!({}));
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
         entry[op.method] = operation(op);
     }
     json!({

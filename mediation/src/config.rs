@@ -20,6 +20,10 @@ pub struct Config {
     pub capture: Option<CaptureConfig>,
     /// Users, sessions, login policy.
     pub auth: crate::auth::config::AuthConfig,
+    /// SHA-256 of the configuration file as read (audited at start: a changed configuration
+    /// shows as a changed digest).
+    #[serde(skip)]
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +129,7 @@ impl Default for Config {
             calls: CallsConfig::default(),
             capture: None,
             auth: crate::auth::config::AuthConfig::default(),
+            digest: String::new(),
         }
     }
 }
@@ -221,9 +226,11 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let cfg: Config = toml::from_str(&text)
+        let mut cfg: Config = toml::from_str(&text)
             .with_context(|| format!("{}: invalid configuration", path.display()))?;
         cfg.validate()?;
+        use sha2::Digest;
+        cfg.digest = hex::encode(sha2::Sha256::digest(text.as_bytes()));
         Ok(cfg)
     }
 

@@ -466,3 +466,67 @@ proptest! {
         prop_assert_eq!(got, values);
     }
 }
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Captured on loopback: radclient 3.2.1 asking FreeRADIUS 3.2.1 (Debian 12) with secret
+/// "s3cretXYZ"; the server signs its replies (`update reply { Message-Authenticator := 0x00 }`
+/// in post-auth) and its `users` file gives alice `Filter-Id := "operator"`.
+const FR_SECRET: &[u8] = b"s3cretXYZ";
+const FR_ACCEPT_REQUEST: &str = "01a4004aeeb5a55eff10333c6ed26453ab641a1d0107616c69636502127a9abb632231c631c55f9f5eaba0b2ad200b63616c6c73636f706550124ccb65e3123a1b70ccedbb8a5e705ee8";
+const FR_ACCEPT: &str = "02a400305372b9b3454ab6b80cb21e9b31a191f20b0a6f70657261746f72501208b9739824eab5e4cb8837455899b976";
+const FR_REJECT_REQUEST: &str = "0151003fe7abc55eff2ca0a855fa0d42a481007a0107616c6963650212c5e9de69839c1671b9272e66218df4705012eb1a879a751b192bd0634d25573d1d93";
+const FR_REJECT: &str = "035100301b67e32fd027f199ba5252eb37c387d20b0a6f70657261746f725012cb3026b3cd4ad563d88522af8da5eaf0";
+
+#[test]
+fn freeradius_accept_verifies() {
+    let req_bytes = unhex(FR_ACCEPT_REQUEST);
+    let req = Packet::new_checked(&req_bytes).unwrap();
+    assert_eq!(
+        req.check_message_authenticator(None, FR_SECRET),
+        Ok(Some(()))
+    );
+    let pw = unhide_password(
+        req.attribute(attr::USER_PASSWORD).unwrap(),
+        FR_SECRET,
+        &req.authenticator(),
+    );
+    assert_eq!(pw.unwrap(), b"alice-pass");
+    assert_eq!(req.attribute(attr::NAS_IDENTIFIER), Some(&b"callscope"[..]));
+    let rep_bytes = unhex(FR_ACCEPT);
+    let v = Packet::new_checked(&rep_bytes)
+        .unwrap()
+        .verify_reply(0xa4, &req.authenticator(), FR_SECRET)
+        .unwrap();
+    assert_eq!(v.code(), Code::AccessAccept);
+    assert_eq!(v.attribute(attr::FILTER_ID), Some(&b"operator"[..]));
+    // The same reply checked against another secret or request fails.
+    let p = Packet::new_checked(&rep_bytes).unwrap();
+    assert_eq!(
+        p.verify_reply(0xa4, &req.authenticator(), b"s3cretXYZ!"),
+        Err(RadiusError::BadMessageAuthenticator)
+    );
+    let other = unhex(FR_REJECT_REQUEST);
+    let other = Packet::new_checked(&other).unwrap();
+    assert_eq!(
+        p.verify_reply(0xa4, &other.authenticator(), FR_SECRET),
+        Err(RadiusError::BadMessageAuthenticator)
+    );
+}
+
+#[test]
+fn freeradius_reject_verifies() {
+    let req_bytes = unhex(FR_REJECT_REQUEST);
+    let req = Packet::new_checked(&req_bytes).unwrap();
+    let rep_bytes = unhex(FR_REJECT);
+    let v = Packet::new_checked(&rep_bytes)
+        .unwrap()
+        .verify_reply(0x51, &req.authenticator(), FR_SECRET)
+        .unwrap();
+    assert_eq!(v.code(), Code::AccessReject);
+}

@@ -24,6 +24,20 @@
 //! one, [`RadiusConfig::default_role`] applies; with no default, the accept carries no role
 //! and the login layer refuses it.
 //!
+//! ```toml
+//! [auth.radius]
+//! servers = [
+//!   { address = "10.0.0.5:1812", secret_file = "/etc/callscope/radius1.secret" },
+//!   { address = "radius2.example.net", secret_file = "/etc/callscope/radius2.secret" },
+//! ]
+//! timeout_ms = 3000           # per send
+//! retries = 2                 # resends to one server before the next
+//! nas_identifier = "callscope"
+//! # nas_ip_address = "10.0.0.2"
+//! role_attribute = "Filter-Id" # or "Class", "11", "vendor:9:1" (Cisco-AVPair)
+//! # default_role = "monitor"  # unset: accepted users without a role are refused
+//! ```
+//!
 //! FreeRADIUS before 3.2.5 does not sign its replies: add to the virtual server's post-auth
 //! section `update reply { Message-Authenticator := 0x00 }` (and the same inside
 //! `Post-Auth-Type REJECT`), and set `require_message_authenticator = yes` on the client.

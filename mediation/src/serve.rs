@@ -206,10 +206,17 @@ async fn serve(
         let tls = server_config(identity, ClientAuth::None)?;
         let listener = bind("HTTPS", addr).await?;
         let keys = ApiKeys::load(&cfg.data_dir)?;
+        let external: Option<Arc<dyn crate::auth::login::ExternalAuth>> = match &cfg.auth.radius {
+            Some(r) => Some(Arc::new(
+                crate::auth::radius::RadiusClient::new(r)
+                    .map_err(|e| anyhow::anyhow!("[auth.radius]: {e}"))?,
+            )),
+            None => None,
+        };
         let auth = Arc::new(crate::auth::login::AuthService::open(
             &cfg.data_dir,
             cfg.auth.clone(),
-            None,
+            external,
         )?);
         auth.audit(
             "engine_started",

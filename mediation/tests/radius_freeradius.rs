@@ -737,6 +737,6 @@ fn web_login_through_freeradius_in_combined_modes() {
     }
     assert!(!leaks(
         &log,
-        &std::fs::read_to_string(&secret).unwrap().trim().to_owned()
+        std::fs::read_to_string(&secret).unwrap().trim()
     ));
 }

@@ -519,3 +519,89 @@ fn no_secret_in_logs_files_or_responses() {
         );
     }
 }
+
+/// The OpenAPI document is served without authentication, and every operation it lists is
+/// routed (no fallback 404, no 405).
+#[test]
+fn openapi_lists_only_routed_operations() {
+    let e = engine("");
+    let (st, doc) = Client::anonymous(e.https).get("/openapi.json");
+    assert_eq!(st, 200, "{doc}");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let admin = e.admin(ADMIN_PW);
+    let mut n = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, _) in item.as_object().unwrap() {
+            if path == "/auth/logout" {
+                continue;
+            }
+            let concrete = path
+                .replace("{id}", &"0".repeat(32))
+                .replace("{name}", "nobody")
+                .replace("{fingerprint}", &"0".repeat(64));
+            let m = method.to_ascii_uppercase();
+            let body = (m != "GET" && m != "DELETE").then(|| json!({}));
+            let (st, v) = admin.request(&m, &concrete, body.as_ref());
+            assert_ne!(st, 405, "{m} {path}: {v}");
+            assert!(
+                !(st == 404
+                    && v["error"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("no such endpoint")),
+                "{m} {path} is documented but not routed"
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 30, "{n} operations");
+}
+
+/// Plain HTTP is never served on the HTTPS port; the opt-in redirect port only redirects.
+#[test]
+fn plain_http_is_refused_and_the_opt_in_port_only_redirects() {
+    let redirect = common::web::free_tcp();
+    let e = engine("");
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "5",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+        ])
+        .arg(format!("http://{}/api/v1/openapi.json", e.https))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "000",
+        "no HTTP answer on the TLS port"
+    );
+    drop(e);
+    // The redirect port, when configured.
+    let mut e = WebEngine::new("");
+    let cfg = std::fs::read_to_string(&e.config).unwrap().replace(
+        "[https]\n",
+        &format!("[https]\nhttp_redirect_listen = \"{redirect}\"\n"),
+    );
+    std::fs::write(&e.config, cfg).unwrap();
+    e.start();
+    let out = std::process::Command::new("curl")
+        .args(["-s", "--max-time", "5", "-D", "-", "-o", "/dev/null"])
+        .arg(format!("http://{redirect}/api/v1/calls?x=1"))
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 308"), "{head}");
+    assert!(
+        head.contains(&format!(
+            "location: https://127.0.0.1:{}/api/v1/calls?x=1",
+            e.https.port()
+        )),
+        "{head}"
+    );
+    assert!(!head.contains("set-cookie"), "{head}");
+}

@@ -2,6 +2,7 @@
 //! password change, security headers on every response, TLS only. Handlers check permissions
 //! on the [`Principal`] the authentication middleware attaches.
 pub mod keys;
+pub mod openapi;
 pub mod reader;
 mod routes;
 mod routes_admin;
@@ -48,6 +49,10 @@ pub fn router(state: ApiState) -> Router {
         .merge(routes_admin::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .merge(routes_auth::public())
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async { axum::Json(openapi::document()) }),
+        )
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -305,5 +310,55 @@ pub async fn serve_https(
                 tracing::debug!(%peer, error = %e, "https connection ended with an error");
             }
         });
+    }
+}
+
+/// The host part of a Host header when it is a plain name or address (no user info, no path).
+fn redirect_host(host: &str) -> Option<&str> {
+    let h = match host.strip_prefix('[') {
+        Some(v6) => {
+            return v6
+                .split_once(']')
+                .map(|(a, _)| a)
+                .filter(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+        }
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    (!h.is_empty()
+        && h.len() <= 253
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+    .then_some(h)
+}
+
+/// The opt-in cleartext listener: every request gets a 308 to the same path on the HTTPS port,
+/// and nothing else (no API, no UI, no cookies).
+pub async fn serve_http_redirect(listener: tokio::net::TcpListener, https_port: u16) {
+    let app = Router::new().fallback(move |req: Request| async move {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(redirect_host)
+            .unwrap_or("localhost")
+            .to_owned();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/", axum::http::uri::PathAndQuery::as_str)
+            .to_owned();
+        let mut r = StatusCode::PERMANENT_REDIRECT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("https://{host}:{https_port}{path}")) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        r
+    });
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!(error = %e, "HTTP redirect listener stopped");
     }
 }

@@ -29,6 +29,8 @@ pub struct AuthConfig {
     /// Login attempts per minute from one client address (then 429).
     pub login_rate_per_minute: u32,
     pub password: PasswordPolicy,
+    /// RADIUS servers (needed by the modes other than `local`); see `auth::radius`.
+    pub radius: Option<super::radius::RadiusConfig>,
 }
 
 /// Password rules for local accounts.
@@ -55,6 +57,7 @@ impl Default for AuthConfig {
             max_failed_logins: 5,
             login_rate_per_minute: 10,
             password: PasswordPolicy::default(),
+            radius: None,
         }
     }
 }
@@ -73,6 +76,12 @@ impl Default for PasswordPolicy {
 
 impl AuthConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
+        if self.mode != AuthMode::Local && self.radius.is_none() {
+            anyhow::bail!(
+                "[auth] mode {:?} needs RADIUS servers: add [auth.radius] servers = [...] or set mode = \"local\"",
+                self.mode
+            );
+        }
         if self.session_idle_timeout_s == 0 || self.session_max_age_s == 0 {
             anyhow::bail!("[auth] session timeouts must be at least 1 second");
         }

@@ -234,8 +234,10 @@ impl AuthService {
                     return Err(LoginError::BadCredentials);
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "RADIUS unavailable");
-                    if self.cfg.mode != AuthMode::RadiusFirst {
+                    tracing::warn!(error = %e, "RADIUS gave no decision");
+                    // Only an unreachable RADIUS falls back; a reply that fails verification
+                    // (wrong secret, forged packet) never opens the local path.
+                    if self.cfg.mode != AuthMode::RadiusFirst || e != ExternalError::Unreachable {
                         self.audit(
                             "login_failed",
                             if local_exists { user } else { "-" },
@@ -522,5 +524,39 @@ impl AuthService {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default()
+    }
+}
+
+/// RADIUS as the external password check: the reply's role (or the configured default);
+/// an accept without a usable role is a refusal.
+impl ExternalAuth for super::radius::RadiusClient {
+    fn check<'a>(
+        &'a self,
+        user: &'a str,
+        password: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Option<Role>, ExternalError>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            use super::radius::RadiusOutcome;
+            match self.authenticate(user, password).await {
+                Ok(RadiusOutcome::Accept { role }) => {
+                    let role = role.as_deref().and_then(Role::parse);
+                    if role.is_none() {
+                        tracing::warn!(
+                            user,
+                            "RADIUS accepted a user without a role and no default_role is set: refused"
+                        );
+                    }
+                    Ok(role)
+                }
+                Ok(RadiusOutcome::Reject) => Ok(None),
+                Err(e) if e.is_unreachable() => {
+                    tracing::warn!(error = %e, "RADIUS unreachable");
+                    Err(ExternalError::Unreachable)
+                }
+                Err(e) => Err(ExternalError::Invalid(e.to_string())),
+            }
+        })
     }
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod config;
 pub mod login;
 pub mod policy;
+pub mod radius;
 pub mod ratelimit;
 pub mod sessions;
 pub mod tenants;

@@ -654,8 +654,8 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     assert_eq!(me["must_change_password"], true);
     assert_eq!(me["role"], "operator");
     // Reset (two clicks: the button asks again), then delete.
-    b.click("#users-table tr[data-user='nadia'] td.actions button:nth-of-type(1)");
-    b.click("#users-table tr[data-user='nadia'] td.actions button:nth-of-type(1)");
+    b.click("#users-table tr[data-user='nadia'] td.row-actions button:nth-of-type(1)");
+    b.click("#users-table tr[data-user='nadia'] td.row-actions button:nth-of-type(1)");
     let reset = b.wait("#reset-secret");
     let temp2 = b
         .session
@@ -691,8 +691,8 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     let with_key = Client::with_key(engine.https, &key);
     assert_eq!(with_key.get("/calls").0, 200, "the new key works");
     b.wait_text("#keys-table", "grafana");
-    b.click("#keys-table tbody tr td.actions button:nth-of-type(1)");
-    b.click("#keys-table tbody tr td.actions button:nth-of-type(1)");
+    b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
+    b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
     let rotated_el = b.session.wait_until("the rotated key", 30, || {
         let e = b.session.try_find("#key-secret")?;
         let v = b.session.property(&e, "value");

@@ -110,7 +110,7 @@ export async function renderUsers(el) {
       h('td', { class: 'nowrap' }, when(pick(u, 'password_set_at', 'password_changed'))),
       h('td', { class: 'nowrap' }, when(u.created)),
       h('td', {}, grants),
-      h('td', { class: 'actions nowrap' },
+      h('td', { class: 'row-actions nowrap' },
         u.locked ? h('button', { type: 'button', class: 'btn', onclick: () => act(async () => {
           await api('POST', path + '/unlock');
           flash(msg, `${n} unlocked.`);
@@ -185,7 +185,7 @@ export async function renderKeys(el) {
           h('td', { class: 'nowrap' }, when(k.created)),
           h('td', { class: 'nowrap' }, k.expires ? when(k.expires) + (expired ? ' (expired)' : '') : 'never'),
           h('td', { class: 'nowrap' }, when(k.last_used)),
-          h('td', { class: 'actions nowrap' },
+          h('td', { class: 'row-actions nowrap' },
             confirmButton('Rotate', 'Really rotate?', () => act(async () => {
               showKey(await api('POST', `/keys/${encodeURIComponent(id)}/rotate`), `Key "${k.name}" rotated; the old one no longer works.`);
             })),
@@ -449,7 +449,7 @@ export async function renderTenants(el) {
         h('td', {}, (t.sources || []).join(', ')),
         h('td', {}, (t.networks || []).join(', ')),
         h('td', {}, (t.realms || []).join(', ')),
-        h('td', { class: 'actions nowrap' },
+        h('td', { class: 'row-actions nowrap' },
           h('button', { type: 'button', class: 'btn minor', onclick: () => {
             name.value = t.name;
             sources.value = (t.sources || []).join(', ');

@@ -52,6 +52,8 @@ function renderNav(active) {
   mount(who,
     h('span', { class: 'user', title: (session.me.permissions || []).join(' ') },
       session.me.user, ' ', h('span', { class: 'role' }, session.me.role)),
+    h('a', { href: '/api/v1/openapi.json', class: 'minor', target: '_blank', rel: 'noopener', title: 'The REST API (OpenAPI document)' }, 'API'),
+    h('button', { type: 'button', class: 'btn minor', title: 'Keyboard shortcuts (?)', onclick: toggleHelp }, '?'),
     h('a', { href: '#/password', class: 'minor' }, 'Password'),
     h('button', { type: 'button', class: 'btn minor', id: 'logout', onclick: () => logout() }, 'Log out'));
 }
@@ -118,13 +120,38 @@ onSession((ev) => {
   route();
 });
 
+const SHORTCUTS = [
+  ['/', 'focus the search (or first) field'],
+  ['Enter', 'open the focused call; select the focused ladder arrow'],
+  ['j / k, ↓ / ↑', 'next / previous call row or ladder message'],
+  ['Esc', 'close the message panel or this help'],
+  ['g c', 'calls'], ['g s', 'status'], ['g k', 'API keys'], ['g u', 'users'], ['g a', 'audit'], ['g p', 'PKI'],
+  ['?', 'this help'],
+];
+let help = null;
+function toggleHelp() {
+  if (help) {
+    help.remove();
+    help = null;
+    return;
+  }
+  help = h('div', { class: 'help card', id: 'help', role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
+    h('strong', {}, 'Keyboard'),
+    h('table', { class: 'kv' }, h('tbody', {}, SHORTCUTS.map(([k, v]) => h('tr', {}, h('th', {}, h('kbd', {}, k)), h('td', {}, v))))));
+  document.body.append(help);
+}
+
 // Keyboard: "/" focuses the first search field; "g c" calls, "g u" users, "g a" audit, "g k" keys.
 let pendingG = false;
 document.addEventListener('keydown', (e) => {
   const t = e.target;
   const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
   if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === '/') {
+  if (e.key === '?') {
+    toggleHelp();
+  } else if (e.key === 'Escape' && help) {
+    toggleHelp();
+  } else if (e.key === '/') {
     const f = main.querySelector('[data-search-focus]') || main.querySelector('input');
     if (f) {
       e.preventDefault();

@@ -9,6 +9,8 @@
 //! its errors. Without FreeRADIUS the tests are skipped, except with CI=true, where they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use callscope_mediation::auth::radius::{
     RadiusClient, RadiusConfig, RadiusError, RadiusOutcome, RadiusServerConfig,
 };
@@ -649,4 +651,92 @@ fn requests_too_long_or_empty_users_never_leave() {
     );
     silent.set_nonblocking(true).unwrap();
     assert!(silent.recv(&mut [0u8; 64]).is_err());
+}
+
+/// The engine's web login through FreeRADIUS: `local-first` (local accounts decide for their
+/// names, other names go to RADIUS with the reply's role) and `radius-first` (RADIUS decides;
+/// local accounts only when no RADIUS server answers).
+#[test]
+fn web_login_through_freeradius_in_combined_modes() {
+    use common::web::{Client, WebEngine, leaks};
+    let Some(fr) = FreeRadius::start(true) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path(), "radius.secret", &fr.secret);
+    let auth = |mode: &str| {
+        format!(
+            "[auth]\nmode = \"{mode}\"\n[auth.radius]\ntimeout_ms = 300\nretries = 1\n\
+             servers = [{{ address = \"{}\", secret_file = {:?} }}]\n",
+            fr.address(),
+            secret
+        )
+    };
+    let mut e = WebEngine::new(&auth("local-first"));
+    e.start();
+    let admin = e.admin("Granite-Harbor-5");
+    let mut alice = Client::anonymous(e.https);
+    let (st, me) = alice.login("alice", "Alice-pass-1");
+    assert_eq!(st, 200, "{me}");
+    assert_eq!(me["role"], "operator");
+    assert_eq!(me["must_change_password"], false);
+    assert_eq!(alice.get("/calls").0, 200);
+    assert_eq!(alice.get("/users").0, 403, "operator from RADIUS");
+    let mut carol = Client::anonymous(e.https);
+    assert_eq!(carol.login("carol", "Carol-pass-3").1["role"], "admin");
+    assert_eq!(carol.get("/users").0, 200);
+    // Accepted without a role and no default_role: refused. Wrong password: refused.
+    assert_eq!(Client::anonymous(e.https).login("bob", "Bob-pass-2").0, 401);
+    assert_eq!(Client::anonymous(e.https).login("alice", "nope").0, 401);
+    // A RADIUS user has no local password to change.
+    let (st, _) = alice.post(
+        "/auth/password",
+        &serde_json::json!({"current_password": "Alice-pass-1", "new_password": "Another-Pass-77"}),
+    );
+    assert_eq!(st, 400);
+    let (_, audit) = admin.get("/audit");
+    assert!(
+        audit["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "login"
+                && e["actor"] == "alice"
+                && e["detail"].as_str().unwrap().contains("RADIUS")),
+        "{audit}"
+    );
+    // radius-first: RADIUS decides while it answers, even for a local name...
+    e.stop();
+    let cfg = std::fs::read_to_string(&e.config)
+        .unwrap()
+        .replace("mode = \"local-first\"", "mode = \"radius-first\"");
+    std::fs::write(&e.config, cfg).unwrap();
+    e.start();
+    assert_eq!(
+        Client::anonymous(e.https)
+            .login("admin", "Granite-Harbor-5")
+            .0,
+        401
+    );
+    assert_eq!(
+        Client::anonymous(e.https).login("alice", "Alice-pass-1").0,
+        200
+    );
+    // ...and the local account works when no RADIUS server answers.
+    drop(fr);
+    let mut c = Client::anonymous(e.https);
+    let (st, v) = c.login("admin", "Granite-Harbor-5");
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        Client::anonymous(e.https).login("alice", "Alice-pass-1").0,
+        401
+    );
+    let log = e.log_text();
+    for s in PASSWORDS.iter().copied().chain(["Granite-Harbor-5"]) {
+        assert!(!leaks(&log, s), "engine log leaks a password");
+    }
+    assert!(!leaks(
+        &log,
+        std::fs::read_to_string(&secret).unwrap().trim()
+    ));
 }

@@ -3,6 +3,7 @@
 //! on the [`Principal`] the authentication middleware attaches.
 pub mod keys;
 pub mod openapi;
+pub mod pki;
 pub mod reader;
 mod routes;
 mod routes_admin;
@@ -47,6 +48,7 @@ pub fn router(state: ApiState) -> Router {
     let v1 = routes::v1()
         .merge(routes_auth::protected())
         .merge(routes_admin::routes())
+        .merge(pki::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .merge(routes_auth::public())
         .route(

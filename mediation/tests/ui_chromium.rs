@@ -766,3 +766,149 @@ fn expired_session_returns_to_login_with_a_message() {
     );
     b.assert_clean_console("the session expiry");
 }
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs (CI installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Pastes `text` into a text field (as a paste would: one input, not one key per character).
+fn paste(b: &Browser, css: &str, text: &str) {
+    let e = b.wait(css);
+    b.session.execute(
+        "arguments[0].value = arguments[1]; \
+         arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![
+            json!({ "element-6066-11e4-a52e-4f735466cecf": e.0 }),
+            json!(text),
+        ],
+    );
+}
+
+/// The PKI page: certificate status, a CSR with SANs signed by an OpenSSL CA and installed
+/// (checked by the engine against its key and the chain), the CA trusted then removed, and
+/// a regenerated self-signed certificate.
+#[test]
+fn admin_pki_page_makes_a_csr_installs_the_signed_certificate_and_edits_the_trust_store() {
+    let Some(progs) = browser_programs() else {
+        return;
+    };
+    let engine = engine("");
+    let _admin = engine.admin(NEW_ADMIN_PASSWORD);
+    let b = Browser::open(&engine, "pki", &progs);
+    b.goto("/#/admin/pki");
+    b.login("admin", NEW_ADMIN_PASSWORD);
+    let status = b.wait_text("#pki-cert", "SHA-256");
+    assert!(status.contains("callscope-mediation"), "{status}");
+    assert!(status.contains("days left"), "{status}");
+
+    // CSR with SANs.
+    b.session.fill("#csr-sans", "ui.example.net, 192.0.2.20");
+    b.click("#csr-form button[type='submit']");
+    let csr_el = b.wait("#csr-pem");
+    let csr = b
+        .session
+        .property(&csr_el, "value")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"),
+        "{csr}"
+    );
+    let d = engine.dir.path();
+    std::fs::write(d.join("ui.csr"), &csr).unwrap();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=UI Test Root CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    std::fs::write(
+        d.join("leaf.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "ui.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "20",
+            "-copy_extensions",
+            "copyall",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+    let leaf = std::fs::read_to_string(d.join("leaf.pem")).unwrap();
+    let ca = std::fs::read_to_string(d.join("ca.pem")).unwrap();
+
+    // A certificate for another key is refused with the engine's reason; the chain installs.
+    paste(&b, "#cert-pem", &ca);
+    b.click("#cert-upload-form button[type='submit']");
+    b.wait_text("#pki-msg", "different key");
+    paste(&b, "#cert-pem", &format!("{leaf}{ca}"));
+    b.click("#cert-upload-form button[type='submit']");
+    b.wait_text("#pki-msg", "restart");
+    let status = b.wait_text("#pki-cert", "UI Test Root CA");
+    assert!(status.contains("ui.example.net"), "{status}");
+
+    // Trust the CA, then remove it.
+    paste(&b, "#trust-pem", &ca);
+    b.click("#trust-add-form button[type='submit']");
+    b.wait_text("#pki-msg", "added");
+    let row = b.wait_text("#trust-table", "UI Test Root CA");
+    assert!(row.contains("CA"), "{row}");
+    b.click("#trust-table tbody tr button.danger");
+    b.click("#trust-table tbody tr button.danger");
+    b.wait_text("#pki-msg", "refused");
+    b.session
+        .wait_until("the CA gone from the trust table", 30, || {
+            (!b.text("#pki-trust").contains("UI Test Root CA")).then_some(())
+        });
+
+    // Regenerate (asks again first).
+    b.click("#pki-regenerate");
+    b.click("#pki-regenerate");
+    b.wait_text("#pki-msg", "self-signed");
+    let status = b.wait_text("#pki-cert", "Self-signed");
+    assert!(!status.contains("UI Test Root CA"), "{status}");
+    b.assert_clean_console("the PKI page");
+}

@@ -283,8 +283,9 @@ function certRows(c) {
     ['Self-signed', c.self_signed === undefined ? undefined : c.self_signed ? 'yes' : 'no'],
     ['Valid from', when(pick(c, 'not_before', 'valid_from'))],
     ['Valid until', notAfter ? [when(notAfter), Number.isFinite(daysLeft) ? h('span', { class: daysLeft < 30 ? 'tag bad' : 'tag' }, `${daysLeft} days left`) : null] : undefined],
+    ['Valid now', c.valid_now === undefined ? undefined : c.valid_now ? 'yes' : h('span', { class: 'tag bad' }, 'no')],
+    ['CA', c.is_ca === undefined ? undefined : c.is_ca ? 'yes' : 'no'],
     ['SHA-256', h('code', { class: 'fp' }, pick(c, 'fingerprint_sha256', 'fingerprint', 'sha256') || '')],
-    ['Key', pick(c, 'key_algorithm', 'key')],
     ['Serial', c.serial],
   ];
 }
@@ -303,23 +304,28 @@ export async function renderPki(el) {
   };
   async function loadCert() {
     const c = await api('GET', '/pki/certificate');
-    mount(certBox, kv(certRows(c.certificate || c)), c.chain && c.chain.length ? h('div', { class: 'muted' }, `Chain: ${c.chain.length} certificate(s)`) : null);
+    const inter = c.intermediates || c.chain || [];
+    const pem = typeof c.pem === 'string' ? c.pem : '';
+    mount(certBox, kv([...certRows(c.certificate || c), ['Key', typeof c.key === 'string' ? c.key : undefined],
+      ['Chain', inter.length ? inter.map((i) => pick(i, 'subject', 'common_name')).join(' → ') : undefined]]),
+    pem ? h('details', {}, h('summary', {}, 'Certificate (PEM)'), h('pre', { class: 'raw', id: 'cert-pem-shown' }, pem)) : null);
   }
+  const done = (r, fallback) => flash(msg, (r && r.message) || fallback);
   async function loadTrust() {
     const list = listOf(await api('GET', '/pki/trust'), 'trusted', 'certificates', 'trust');
     mount(trustBox, list.length ? h('table', { class: 'grid', id: 'trust-table' },
-      h('thead', {}, h('tr', {}, ['Subject', 'SANs', 'Expires', 'SHA-256', manage ? '' : null].filter((x) => x !== null).map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Subject', 'Kind', 'SANs', 'Expires', 'SHA-256', manage ? '' : null].filter((x) => x !== null).map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, list.map((t) => {
         const fp = pick(t, 'fingerprint_sha256', 'fingerprint', 'sha256');
         const sans = pick(t, 'sans', 'subject_alt_names');
         return h('tr', { 'data-fingerprint': fp },
           h('td', {}, pick(t, 'subject', 'name') || ''),
+          h('td', {}, t.is_ca === undefined ? '' : t.is_ca ? 'CA' : 'pinned'),
           h('td', {}, Array.isArray(sans) ? sans.join(', ') : sans || ''),
-          h('td', { class: 'nowrap' }, when(pick(t, 'not_after', 'expires'))),
+          h('td', { class: 'nowrap' }, when(pick(t, 'not_after')), t.valid_now === false ? h('span', { class: 'tag bad' }, 'expired') : null),
           h('td', {}, h('code', { class: 'fp' }, fp)),
           manage ? h('td', {}, confirmButton('Remove', 'Really remove?', () => act(async () => {
-            await api('DELETE', '/pki/trust/' + encodeURIComponent(fp));
-            flash(msg, 'Certificate removed from the trust store.');
+            done(await api('DELETE', '/pki/trust/' + encodeURIComponent(pick(t, 'fingerprint', 'fingerprint_sha256'))), 'Certificate removed from the trust store.');
             await loadTrust();
           }), { class: 'danger' })) : null);
       }))) : h('div', { class: 'muted' }, 'No trusted certificate.'));
@@ -363,16 +369,15 @@ export async function renderPki(el) {
     upForm.addEventListener('submit', (e) => {
       e.preventDefault();
       act(async () => {
-        await api('PUT', '/pki/certificate', { raw: up.ta.value, type: 'application/x-pem-file' });
+        const r = await api('PUT', '/pki/certificate', { raw: up.ta.value, type: 'application/x-pem-file' });
         up.ta.value = '';
-        flash(msg, 'Certificate installed: checked against the key and chain.');
+        done(r, 'Certificate installed: checked against the key and chain.');
         await loadCert();
       });
     });
 
     const regen = confirmButton('Regenerate self-signed certificate', 'Really regenerate? Probes must trust the new one', () => act(async () => {
-      await api('POST', '/pki/regenerate');
-      flash(msg, 'A new key and self-signed certificate are in use. Give probes the new certificate.');
+      done(await api('POST', '/pki/regenerate', { json: {} }), 'A new key and self-signed certificate were made. Give probes the new certificate.');
       await loadCert();
     }), { class: 'danger', id: 'pki-regenerate' });
 
@@ -383,9 +388,12 @@ export async function renderPki(el) {
     addForm.addEventListener('submit', (e) => {
       e.preventDefault();
       act(async () => {
-        await api('POST', '/pki/trust', { raw: add.ta.value, type: 'application/x-pem-file' });
+        const r = await api('POST', '/pki/trust', { raw: add.ta.value, type: 'application/x-pem-file' });
         add.ta.value = '';
-        flash(msg, 'Certificate added to the trust store.');
+        const certs = listOf(r, 'certificates');
+        flash(msg, certs.length
+          ? certs.map((c) => `${pick(c, 'subject', 'common_name')}: ${c.added === false ? 'already trusted' : 'added'}`).join('; ')
+          : 'Certificate added to the trust store.');
         await loadTrust();
       });
     });

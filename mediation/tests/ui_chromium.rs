@@ -274,6 +274,20 @@ impl Browser {
             .collect()
     }
 
+    /// With `UI_SCREENSHOTS=DIR`, saves a PNG of the page as `DIR/<name>.png` (for a human
+    /// look; nothing is compared).
+    fn snap(&self, name: &str) {
+        if let Some(dir) = std::env::var_os("UI_SCREENSHOTS") {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join(format!("{name}.png")),
+                self.session.screenshot_png(),
+            )
+            .unwrap();
+        }
+    }
+
     /// Fails on any console problem since the last check.
     fn assert_clean_console(&self, step: &str) {
         let problems = self.console_problems();
@@ -520,6 +534,11 @@ fn admin_is_forced_to_change_password_then_searches_opens_the_ladder_and_downloa
     // Keyboard: j selects the next message (the B2BUA's INVITE on leg 2), Escape closes.
     b.session.press_key("j");
     b.wait_text("#raw-message", "Call-ID: b2b-leg-2@10.1.0.2");
+    b.snap("call-detail");
+    b.session
+        .execute("document.getElementById('charts').scrollIntoView()", vec![]);
+    b.snap("call-quality");
+    b.session.execute("window.scrollTo(0, 0)", vec![]);
     b.session.press_key("\u{E00C}");
     b.session.wait_until("the panel to close", 10, || {
         (!b.session.displayed(&b.session.try_find("#msg-panel")?)).then_some(())
@@ -584,6 +603,7 @@ fn monitor_is_refused_admin_pages_sees_masked_numbers_and_cannot_export() {
         !raw.contains(CALLEE),
         "numbers are masked in the raw message: {raw}"
     );
+    b.snap("monitor-call");
     b.assert_clean_console("the monitor's call view");
 
     // Admin pages: refused in the UI, and by the server whatever the UI does.

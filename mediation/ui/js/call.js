@@ -146,10 +146,10 @@ function row(k, v) {
   return v === undefined || v === null || v === '' ? null : h('tr', {}, h('th', {}, k), h('td', {}, v));
 }
 
-/** The microseconds beyond the millisecond Date keeps. */
+/** The digits beyond the millisecond Date keeps (microseconds, nanoseconds). */
 function fmtMicros(ts) {
   const m = /\.(\d{4,})/.exec(ts || '');
-  return m ? m[1].slice(3, 6) + ' µs' : '';
+  return m ? m[1].slice(3).replace(/0+$/, '') : '';
 }
 
 function legsTable(legs, legCls) {

@@ -288,7 +288,7 @@ pub fn run_cert_to(
                 .with_context(|| format!("installing {}", file.display()))?;
             writeln!(
                 out,
-                "Installed the signed certificate; restart the daemons to present it."
+                "Installed the signed certificate; a running engine presents it to new connections at once."
             )?;
             write_details(out, &info, now)?;
             writeln!(
@@ -300,7 +300,7 @@ pub fn run_cert_to(
             let (old, info) = pki.regenerate(now)?;
             writeln!(
                 out,
-                "Generated a new key and self-signed certificate; restart the daemons to present it."
+                "Generated a new key and self-signed certificate; a running engine presents it to new connections at once."
             )?;
             write_details(out, &info, now)?;
             writeln!(out, "  replaces:    {old}")?;

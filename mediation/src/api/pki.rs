@@ -5,8 +5,9 @@
 //! Reading needs `pki:view`, changing `pki:manage`; every change is audited
 //! (`certificate_installed`, `certificate_regenerated`, `trust_added`, `trust_removed`).
 //! Certificate bodies are PEM (or DER for the trust store) in the request body, or JSON
-//! `{"pem": "..."}`. A new engine certificate is presented after a restart; trust store
-//! changes apply to the next HEP or SBC connection.
+//! `{"pem": "..."}`. A new engine certificate is presented from the next TLS handshake on
+//! (every listener follows the files: `pki::FollowingIdentity`); trust store changes apply to
+//! the next HEP or SBC connection.
 #![allow(clippy::result_large_err)] // handlers return ready-made responses as errors
 use super::{ApiState, ClientAddr, error};
 use crate::auth::{Permission, Principal};
@@ -285,8 +286,8 @@ async fn put_certificate(
             );
             Json(json!({
                 "certificate": cert_json(&info, now),
-                "restart_required": true,
-                "message": "installed; restart the engine to present it. Peers must trust its issuer or pin it.",
+                "restart_required": false,
+                "message": "installed; new connections get it now. Peers must trust its issuer or pin it.",
             }))
             .into_response()
         }
@@ -324,8 +325,8 @@ async fn regenerate(
             Json(json!({
                 "certificate": cert_json(&info, now),
                 "replaces": old.to_string(),
-                "restart_required": true,
-                "message": "new key and self-signed certificate; restart the engine to present it. Peers that pinned the old certificate must pin the new one.",
+                "restart_required": false,
+                "message": "new key and self-signed certificate, presented to new connections now. Peers that pinned the old certificate must pin the new one.",
             }))
             .into_response()
         }

@@ -520,6 +520,11 @@ fn admin_is_forced_to_change_password_then_searches_opens_the_ladder_and_downloa
         .collect();
     assert_eq!(legs.len(), 3, "arrows coloured by Call-ID: {legs:?}");
     assert_eq!(b.count("#streams-table tbody tr"), 6);
+    // The legend highlights one leg (the others dimmed), and back.
+    b.click("#legend li[data-call-id='b2b-leg-2@10.1.0.2']");
+    assert_eq!(b.count("#ladder g.msg.dim"), 12);
+    b.click("#legend li[data-call-id='b2b-leg-2@10.1.0.2']");
+    assert_eq!(b.count("#ladder g.msg.dim"), 0);
     b.wait("#chart-mos");
 
     // Click an arrow: its raw message in the side panel.

@@ -109,11 +109,33 @@ function kpi(label, value, cls, title) {
 function legend(legs, summary, legIndex, legCls) {
   const ids = [...legIndex.keys()];
   const byId = new Map(legs.map((l) => [l.call_id, l]));
-  return h('ul', { class: 'legend', id: 'legend' }, ids.map((cid) => {
+  let only = null;
+  const ul = h('ul', { class: 'legend', id: 'legend', title: 'Click a leg to highlight its messages; again to show all' });
+  const apply = () => {
+    for (const li of ul.children) li.classList.toggle('dim', only !== null && li.dataset.callId !== only);
+    for (const g of document.querySelectorAll('#ladder g.msg')) {
+      g.classList.toggle('dim', only !== null && g.dataset.callId !== only);
+    }
+  };
+  for (const cid of ids) {
     const l = byId.get(cid);
-    return h('li', { class: legCls(cid) }, h('span', { class: 'chip' }), h('code', {}, cid),
+    const li = h('li', { class: legCls(cid), tabindex: 0, role: 'button', 'data-call-id': cid },
+      h('span', { class: 'chip' }), h('code', {}, cid),
       l ? h('span', { class: 'muted' }, ` ${l.final_status ?? '–'} ${l.state || ''}`) : null);
-  }));
+    const toggle = () => {
+      only = only === cid ? null : cid;
+      apply();
+    };
+    li.addEventListener('click', toggle);
+    li.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        toggle();
+      }
+    });
+    ul.append(li);
+  }
+  return ul;
 }
 
 function showMessage(panel, r, legCls, close) {
@@ -299,7 +321,14 @@ function quality(streams, call, legCls) {
         rtcp.reported_jitter_ms != null ? fmtNum(rtcp.reported_jitter_ms, 1) : '–',
         rtcp.rtt_ms != null ? fmtNum(rtcp.rtt_ms, 1) : '–',
       ].join(' / ');
-      return h('tr', { class: st.problems ? 'problem' : null },
+      const name = streamName(st, i);
+      const hl = (on) => {
+        for (const g of document.querySelectorAll('#charts g.series')) {
+          g.classList.toggle('dim', on && g.dataset.series !== name);
+        }
+      };
+      return h('tr', { class: st.problems ? 'problem' : null, tabindex: 0, title: 'Highlight this stream in the charts',
+        onmouseenter: () => hl(true), onmouseleave: () => hl(false), onfocus: () => hl(true), onblur: () => hl(false) },
         h('td', { class: 'nowrap' }, `${st.src} → ${st.dst}`),
         h('td', {}, h('code', {}, st.ssrc)),
         h('td', {}, st.codec || st.payload_type),

@@ -69,7 +69,7 @@ async function route() {
     document.title = 'callscope: log in';
     renderLogin(main, () => {
       const next = query.get('next');
-      go(next && path === 'login' ? '#/' + next : location.hash && path !== 'login' ? location.hash : '#/calls');
+      go(next && path === 'login' ? '#/' + next : location.hash && path !== 'login' ? location.hash : '#/');
     });
     return;
   }

@@ -12,6 +12,8 @@ export async function renderCall(el, id) {
     api('GET', '/calls/' + id),
     api('GET', '/calls/' + id + '/messages').catch((e) => ({ error: e })),
   ]);
+  // The user went elsewhere while this loaded: leave the page to the newer view.
+  if (!location.hash.startsWith('#/call/' + id)) return;
   const summary = detail.summary || {};
   const call = detail.call || {};
   const streams = detail.streams || [];

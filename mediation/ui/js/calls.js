@@ -76,7 +76,9 @@ export async function renderCalls(el, query) {
 
   // Pages: the cursors seen so far, so "previous" works without the API going backwards.
   const cursors = [query.get('cursor') || ''];
+  let seq = 0;
   async function run(page = 0) {
+    const mine = ++seq;
     const q = {};
     for (const [name] of FIELDS) if (values[name]) q[name] = values[name];
     if (cursors[page]) q.cursor = cursors[page];
@@ -85,9 +87,10 @@ export async function renderCalls(el, query) {
     try {
       resp = await api('GET', '/calls', { query: q });
     } catch (e) {
-      mount(results, h('div', { class: 'error', id: 'search-error' }, e.message));
+      if (mine === seq) mount(results, h('div', { class: 'error', id: 'search-error' }, e.message));
       return;
     }
+    if (mine !== seq) return; // a newer search or page was asked for meanwhile
     const calls = resp.calls || [];
     if (resp.next) cursors[page + 1] = resp.next;
     else cursors.length = page + 1;

@@ -778,6 +778,7 @@ fn expired_session_returns_to_login_with_a_message() {
     b.goto("/#/calls?status=2xx");
     b.login("admin", NEW_ADMIN_PASSWORD);
     b.wait("#search-form");
+    b.wait("#result-count"); // the page's last request is answered
     // Idle past the timeout (the server decides; this only waits for it).
     std::thread::sleep(Duration::from_secs(3));
     b.click("#search-submit");

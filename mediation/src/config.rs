@@ -18,6 +18,12 @@ pub struct Config {
     pub calls: CallsConfig,
     /// The embedded probe: capture an interface or read a capture file in the engine itself.
     pub capture: Option<CaptureConfig>,
+    /// Users, sessions, login policy.
+    pub auth: crate::auth::config::AuthConfig,
+    /// SHA-256 of the configuration file as read (audited at start: a changed configuration
+    /// shows as a changed digest).
+    #[serde(skip)]
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +64,9 @@ pub struct SbcConfig {
 pub struct HttpsConfig {
     /// Web UI and REST API, HTTPS only.
     pub listen: String,
+    /// A cleartext listener that only redirects browsers to the HTTPS port (never serves
+    /// data). Off unless set.
+    pub http_redirect_listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +128,8 @@ impl Default for Config {
             storage: StorageConfig::default(),
             calls: CallsConfig::default(),
             capture: None,
+            auth: crate::auth::config::AuthConfig::default(),
+            digest: String::new(),
         }
     }
 }
@@ -160,6 +171,7 @@ impl Default for HttpsConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8443".into(),
+            http_redirect_listen: String::new(),
         }
     }
 }
@@ -197,6 +209,7 @@ pub struct Listeners {
     pub sbc_tls: Option<SocketAddr>,
     pub sbc_tcp: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
+    pub http_redirect: Option<SocketAddr>,
 }
 
 fn addr(key: &str, v: &str) -> anyhow::Result<Option<SocketAddr>> {
@@ -213,9 +226,11 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let cfg: Config = toml::from_str(&text)
+        let mut cfg: Config = toml::from_str(&text)
             .with_context(|| format!("{}: invalid configuration", path.display()))?;
         cfg.validate()?;
+        use sha2::Digest;
+        cfg.digest = hex::encode(sha2::Sha256::digest(text.as_bytes()));
         Ok(cfg)
     }
 
@@ -227,7 +242,15 @@ impl Config {
             sbc_tls: addr("sbc.tls_listen", &self.sbc.tls_listen)?,
             sbc_tcp: addr("sbc.tcp_listen", &self.sbc.tcp_listen)?,
             https: addr("https.listen", &self.https.listen)?,
+            http_redirect: addr(
+                "https.http_redirect_listen",
+                &self.https.http_redirect_listen,
+            )?,
         };
+        if l.http_redirect.is_some() && l.https.is_none() {
+            bail!("https.http_redirect_listen needs https.listen: there is nothing to redirect to");
+        }
+        self.auth.validate()?;
         if self.storage.max_age_days == 0 {
             bail!("storage.max_age_days must be at least 1");
         }

@@ -2,6 +2,7 @@
 //! over these modules, and the benchmarks in `benches/` drive them directly.
 //!
 //! - [`analyze`]: offline analysis of capture files (`callscope-mediation analyze`).
+//! - [`auth`]: authentication (RADIUS client).
 //! - [`config`]: the `serve` configuration (TOML, validated, documented defaults).
 //! - [`engine`]: the ingest pipeline: dedup, durable writes, acknowledgements, call assembly.
 //! - [`ingest`]: network ingest: HEP (TLS, TCP, UDP).
@@ -17,6 +18,7 @@
 
 pub mod analyze;
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod ingest;

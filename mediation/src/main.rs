@@ -78,6 +78,9 @@ enum ApiKeyCommand {
         /// Expire after this many days (default: never).
         #[arg(long)]
         days: Option<u32>,
+        /// The user whose permissions the key carries.
+        #[arg(long, default_value = "admin")]
+        user: String,
     },
     List,
     Revoke {
@@ -118,8 +121,8 @@ fn data_dir(c: &ConfigArg) -> anyhow::Result<(Config, PathBuf)> {
 fn api_key(cmd: &ApiKeyCommand, dir: &Path) -> anyhow::Result<()> {
     let mut keys = callscope_mediation::api::keys::ApiKeys::load(dir)?;
     match cmd {
-        ApiKeyCommand::Create { name, days } => {
-            let key = keys.create(name, *days)?;
+        ApiKeyCommand::Create { name, days, user } => {
+            let key = keys.create(name, *days, user)?;
             eprintln!(
                 "API key created; it is shown only now. Send it as: Authorization: Bearer KEY"
             );
@@ -128,9 +131,10 @@ fn api_key(cmd: &ApiKeyCommand, dir: &Path) -> anyhow::Result<()> {
         ApiKeyCommand::List => {
             for k in keys.list() {
                 println!(
-                    "{}\t{}\tcreated {}\texpires {}",
+                    "{}\t{}\towner {}\tcreated {}\texpires {}",
                     k.id,
                     k.name,
+                    k.owner(),
                     k.created,
                     k.expires.map_or("never".into(), |e| e.to_string())
                 );

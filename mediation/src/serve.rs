@@ -206,21 +206,45 @@ async fn serve(
         let tls = server_config(identity, ClientAuth::None)?;
         let listener = bind("HTTPS", addr).await?;
         let keys = ApiKeys::load(&cfg.data_dir)?;
-        if keys.list().is_empty() {
-            eprintln!(
-                "no API key yet: create one with `callscope-mediation api-key create NAME [--config FILE]`"
-            );
-        }
+        let external: Option<Arc<dyn crate::auth::login::ExternalAuth>> = match &cfg.auth.radius {
+            Some(r) => Some(Arc::new(
+                crate::auth::radius::RadiusClient::new(r)
+                    .map_err(|e| anyhow::anyhow!("[auth.radius]: {e}"))?,
+            )),
+            None => None,
+        };
+        let auth = Arc::new(crate::auth::login::AuthService::open(
+            &cfg.data_dir,
+            cfg.auth.clone(),
+            external,
+        )?);
+        auth.audit(
+            "engine_started",
+            "system",
+            "",
+            "",
+            &format!("HTTPS on {addr}"),
+        );
         let state = ApiState {
             reader: Arc::new(StoreReader(store.clone())),
             keys: Arc::new(RwLock::new(keys)),
+            auth,
             stats: pipeline.stats.clone(),
             hep: hep_counters.clone(),
             data_dir: cfg.data_dir.clone(),
         };
         tracing::info!(%addr, "HTTPS API");
-        eprintln!("REST API on https://{addr}/api/v1/ (HTTPS only)");
+        eprintln!("web UI on https://{addr}/ and REST API on https://{addr}/api/v1/ (HTTPS only)");
         tasks.spawn(api::serve_https(listener, tls, api::router(state)));
+        if let Some(r) = l.http_redirect {
+            let listener = bind("HTTP redirect", r).await?;
+            tracing::warn!(%r, "cleartext HTTP listener: redirects to HTTPS only");
+            eprintln!(
+                "HTTP on {r} only redirects to https://...:{} (https.http_redirect_listen)",
+                addr.port()
+            );
+            tasks.spawn(api::serve_http_redirect(listener, addr.port()));
+        }
     }
 
     // Retention, off the ingest path.

@@ -13,6 +13,7 @@
 //! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
 //! - `pki` (feature `tls`): TLS identities, trust store and rustls configurations for the
 //!   daemons; it reads and writes key and certificate files.
+//! - [`radius`]: RADIUS client codec (RFC 2865 PAP, RFC 3579 Message-Authenticator).
 //! - [`ipfix`]: the SBC comm-monitor IPFIX export and template-based IPFIX (collector
 //!   session, exporter).
 //!
@@ -31,6 +32,7 @@ pub mod net;
 #[cfg(feature = "tls")]
 pub mod pki;
 pub mod privacy;
+pub mod radius;
 pub mod rtp;
 pub mod sip;
 pub mod stream;

@@ -16,6 +16,27 @@ pub struct KeyEntry {
     /// Seconds since the epoch.
     pub created: u64,
     pub expires: Option<u64>,
+    /// The user whose permissions the key carries (keys made before users existed act as
+    /// the built-in admin).
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+impl KeyEntry {
+    pub fn owner(&self) -> &str {
+        self.owner.as_deref().unwrap_or(crate::auth::users::ADMIN)
+    }
+
+    /// What the API shows (no hash).
+    pub fn view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "owner": self.owner(),
+            "created": self.created,
+            "expires": self.expires,
+        })
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -92,7 +113,12 @@ impl ApiKeys {
     }
 
     /// Creates a key; returns the full secret (shown once, never stored).
-    pub fn create(&mut self, name: &str, valid_days: Option<u32>) -> anyhow::Result<String> {
+    pub fn create(
+        &mut self,
+        name: &str,
+        valid_days: Option<u32>,
+        owner: &str,
+    ) -> anyhow::Result<String> {
         if name.trim().is_empty() {
             bail!("give the key a name (who or what uses it)");
         }
@@ -105,9 +131,33 @@ impl ApiKeys {
             sha256: hash(&secret),
             created,
             expires: valid_days.map(|d| created + u64::from(d) * 86_400),
+            owner: Some(owner.to_owned()),
         });
         self.save()?;
         Ok(format!("{id}.{secret}"))
+    }
+
+    /// Replaces a key by a new one with the same name, owner and validity period; the old key
+    /// stops working at once. Returns the new key (shown once).
+    pub fn rotate(&mut self, id: &str) -> anyhow::Result<(String, KeyEntry)> {
+        let Some(old) = self.keys.iter().find(|k| k.id == id).cloned() else {
+            bail!("no API key with id {id:?}");
+        };
+        let days = old
+            .expires
+            .map(|e| u32::try_from(e.saturating_sub(old.created) / 86_400).unwrap_or(u32::MAX));
+        self.keys.retain(|k| k.id != id);
+        let key = self.create(&old.name, days, old.owner())?;
+        let entry = self
+            .keys
+            .last()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("key store empty after create"))?;
+        Ok((key, entry))
+    }
+
+    pub fn get(&self, id: &str) -> Option<&KeyEntry> {
+        self.keys.iter().find(|k| k.id == id)
     }
 
     pub fn revoke(&mut self, id: &str) -> anyhow::Result<()> {
@@ -142,7 +192,7 @@ mod tests {
     fn created_key_verifies_and_only_its_hash_is_stored() {
         let dir = std::env::temp_dir().join(format!("cs-keys-{}", std::process::id()));
         let mut k = ApiKeys::load(&dir).unwrap();
-        let key = k.create("tests", None).unwrap();
+        let key = k.create("tests", None, "admin").unwrap();
         let stored = std::fs::read_to_string(dir.join("api_keys.json")).unwrap();
         let secret = key.split_once('.').unwrap().1;
         assert!(!stored.contains(secret), "secret must not be stored");

@@ -1,7 +1,8 @@
 //! [`CallReader`] over the engine's [`Store`]: JSON documents for the API.
 use super::routes::{CallReader, SearchParams};
+use crate::auth::Tenant;
 use crate::engine::rocks_adapter::is_pseudo;
-use crate::storage::{CallId, CallQuery, CallSummary, Store};
+use crate::storage::{CallId, CallQuery, CallSummary, Page, Store};
 use anyhow::anyhow;
 use callscope_shared::analysis::time::rfc3339;
 use serde_json::{Value, json};
@@ -49,8 +50,55 @@ fn call_id(id: &str) -> anyhow::Result<CallId> {
     })
 }
 
+/// Pages a tenant search reads before it returns a short page with `next` set.
+const TENANT_SCAN_PAGES: usize = 20;
+
+impl StoreReader {
+    fn visible(&self, s: &CallSummary, tenant: Option<&Tenant>) -> bool {
+        tenant.is_none_or(|t| {
+            t.covers(s, || {
+                self.0
+                    .call(s.id)
+                    .ok()
+                    .flatten()
+                    .and_then(|c| serde_json::from_str(&c.record_json).ok())
+            })
+        })
+    }
+
+    /// A search restricted to a tenant: storage pages filtered until `limit` calls are found.
+    fn tenant_search(&self, mut query: CallQuery, t: &Tenant) -> anyhow::Result<Page<CallSummary>> {
+        let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
+        query.limit = Some(limit.max(200));
+        let mut items = Vec::new();
+        for _ in 0..TENANT_SCAN_PAGES {
+            let page = self.0.search(&query)?;
+            for s in page.items {
+                let id = s.id;
+                if self.visible(&s, Some(t)) {
+                    items.push(s);
+                    if items.len() >= limit {
+                        return Ok(Page {
+                            items,
+                            next: Some(id),
+                        });
+                    }
+                }
+            }
+            match page.next {
+                Some(n) => query.cursor = Some(n),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+        Ok(Page {
+            items,
+            next: query.cursor,
+        })
+    }
+}
+
 impl CallReader for StoreReader {
-    fn search(&self, q: &SearchParams) -> anyhow::Result<Value> {
+    fn search(&self, q: &SearchParams, tenant: Option<&Tenant>) -> anyhow::Result<Value> {
         let status_class = match q.status.as_deref() {
             None => None,
             Some(s) => {
@@ -88,18 +136,24 @@ impl CallReader for StoreReader {
             limit: q.limit,
             cursor: q.cursor.as_deref().map(call_id).transpose()?,
         };
-        let page = self.0.search(&query)?;
+        let page = match tenant {
+            Some(t) => self.tenant_search(query, t)?,
+            None => self.0.search(&query)?,
+        };
         Ok(json!({
             "calls": page.items.iter().map(summary).collect::<Vec<_>>(),
             "next": page.next.map(|c| c.to_string()),
         }))
     }
 
-    fn call(&self, id: &str) -> anyhow::Result<Option<Value>> {
+    fn call(&self, id: &str, tenant: Option<&Tenant>) -> anyhow::Result<Option<Value>> {
         let id = call_id(id)?;
         let Some(c) = self.0.call(id)? else {
             return Ok(None);
         };
+        if !self.visible(&c.summary, tenant) {
+            return Ok(None);
+        }
         let record: Value = serde_json::from_str(&c.record_json)?;
         let streams: Vec<Value> = self
             .0
@@ -114,10 +168,11 @@ impl CallReader for StoreReader {
         })))
     }
 
-    fn messages(&self, id: &str) -> anyhow::Result<Option<Value>> {
+    fn messages(&self, id: &str, tenant: Option<&Tenant>) -> anyhow::Result<Option<Value>> {
         let id = call_id(id)?;
-        if self.0.call(id)?.is_none() {
-            return Ok(None);
+        match self.0.call(id)? {
+            Some(c) if self.visible(&c.summary, tenant) => {}
+            _ => return Ok(None),
         }
         let msgs: Vec<Value> = self
             .0

@@ -1,8 +1,9 @@
 //! `/api/v1` handlers over the [`CallReader`] the storage provides.
 use super::{ApiState, error};
+use crate::auth::{Permission, Principal, Tenant};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,10 +30,20 @@ pub struct SearchParams {
 }
 
 /// Read access to stored calls, as JSON documents (the storage decides the layout).
+/// With a tenant, only its calls exist: search skips the others and a lookup of one answers
+/// `None` (not found, so an id does not reveal another tenant's call).
 pub trait CallReader: Send + Sync {
-    fn search(&self, q: &SearchParams) -> anyhow::Result<serde_json::Value>;
-    fn call(&self, id: &str) -> anyhow::Result<Option<serde_json::Value>>;
-    fn messages(&self, id: &str) -> anyhow::Result<Option<serde_json::Value>>;
+    fn search(
+        &self,
+        q: &SearchParams,
+        tenant: Option<&Tenant>,
+    ) -> anyhow::Result<serde_json::Value>;
+    fn call(&self, id: &str, tenant: Option<&Tenant>) -> anyhow::Result<Option<serde_json::Value>>;
+    fn messages(
+        &self,
+        id: &str,
+        tenant: Option<&Tenant>,
+    ) -> anyhow::Result<Option<serde_json::Value>>;
 }
 
 pub(super) fn v1() -> Router<ApiState> {
@@ -41,15 +52,12 @@ pub(super) fn v1() -> Router<ApiState> {
         .route("/calls", get(search))
         .route("/calls/{id}", get(call))
         .route("/calls/{id}/messages", get(messages))
-        .fallback(|| async {
-            error(
-                StatusCode::NOT_FOUND,
-                "no such endpoint: see /api/v1/status, /api/v1/calls, /api/v1/calls/{id}",
-            )
-        })
 }
 
-async fn status(State(s): State<ApiState>) -> Response {
+async fn status(State(s): State<ApiState>, Extension(p): Extension<Principal>) -> Response {
+    if let Err(r) = p.require(Permission::StatusRead) {
+        return r;
+    }
     Json(serde_json::json!({
         "engine": s.stats.snapshot(),
         "hep": s.hep.snapshot(),
@@ -67,8 +75,12 @@ fn internal(e: anyhow::Error) -> Response {
 
 async fn search(
     State(s): State<ApiState>,
+    Extension(p): Extension<Principal>,
     q: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    if let Err(r) = p.require(Permission::CallsRead) {
+        return r;
+    }
     let Query(q) = match q {
         Ok(q) => q,
         Err(e) => {
@@ -79,7 +91,8 @@ async fn search(
         }
     };
     let reader = s.reader.clone();
-    match tokio::task::spawn_blocking(move || reader.search(&q)).await {
+    let tenant = p.tenant.clone();
+    match tokio::task::spawn_blocking(move || reader.search(&q, tenant.as_deref())).await {
         Ok(Ok(v)) => Json(v).into_response(),
         Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
             error(StatusCode::BAD_REQUEST, &e.to_string())
@@ -89,9 +102,17 @@ async fn search(
     }
 }
 
-async fn call(State(s): State<ApiState>, Path(id): Path<String>) -> Response {
+async fn call(
+    State(s): State<ApiState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = p.require(Permission::CallsRead) {
+        return r;
+    }
     let reader = s.reader.clone();
-    match tokio::task::spawn_blocking(move || reader.call(&id)).await {
+    let tenant = p.tenant.clone();
+    match tokio::task::spawn_blocking(move || reader.call(&id, tenant.as_deref())).await {
         Ok(Ok(Some(v))) => Json(v).into_response(),
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
         Ok(Err(e)) => internal(e),
@@ -99,9 +120,17 @@ async fn call(State(s): State<ApiState>, Path(id): Path<String>) -> Response {
     }
 }
 
-async fn messages(State(s): State<ApiState>, Path(id): Path<String>) -> Response {
+async fn messages(
+    State(s): State<ApiState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = p.require(Permission::CallsRead) {
+        return r;
+    }
     let reader = s.reader.clone();
-    match tokio::task::spawn_blocking(move || reader.messages(&id)).await {
+    let tenant = p.tenant.clone();
+    match tokio::task::spawn_blocking(move || reader.messages(&id, tenant.as_deref())).await {
         Ok(Ok(Some(v))) => Json(v).into_response(),
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
         Ok(Err(e)) => internal(e),

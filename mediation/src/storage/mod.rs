@@ -26,7 +26,7 @@
 //! | `idx_ip` | day (4) + IPv6 or v4-mapped address (16) + `CallId` | empty |
 //! | `meta` | `schema`, `next_msg`, `floor`, `open_from`, `c/<spool>`, `d` + chunk `MsgId`, `x` + max `MsgId` + `CallId` | version, counters, cursors, chunk directory, closed message ids |
 mod codec;
-mod glob;
+pub mod glob;
 pub mod rocks;
 
 pub use glob::Glob;

@@ -68,3 +68,4 @@ pub fn label(m: &callscope_shared::analysis::report::MessageRecord) -> String {
         _ => "?".into(),
     }
 }
+pub mod web;

@@ -1,8 +1,10 @@
 //! The HTTPS REST API (`/api/v1`) and its security: sessions and API keys, CSRF, forced
 //! password change, security headers on every response, TLS only. Handlers check permissions
 //! on the [`Principal`] the authentication middleware attaches.
+pub mod export;
 pub mod keys;
 pub mod openapi;
+pub mod privacy;
 pub mod reader;
 mod routes;
 mod routes_admin;
@@ -44,6 +46,7 @@ pub struct ClientAddr(pub SocketAddr);
 /// headers on every response (errors included).
 pub fn router(state: ApiState) -> Router {
     let v1 = routes::v1()
+        .merge(export::routes())
         .merge(routes_auth::protected())
         .merge(routes_admin::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))

@@ -193,4 +193,17 @@ impl CallReader for StoreReader {
             .collect();
         Ok(Some(json!({ "messages": msgs })))
     }
+
+    fn raw_messages(
+        &self,
+        id: &str,
+        tenant: Option<&Tenant>,
+    ) -> anyhow::Result<Option<Vec<crate::storage::StoredMessage>>> {
+        let id = call_id(id)?;
+        match self.0.call(id)? {
+            Some(c) if self.visible(&c.summary, tenant) => {}
+            _ => return Ok(None),
+        }
+        Ok(Some(self.0.messages_of_call(id)?))
+    }
 }

@@ -132,9 +132,10 @@ fn key_owner(state: &ApiState, presented: &str) -> Option<(String, String)> {
 
 /// Paths a user who must change the password may still use.
 fn allowed_before_password_change(path: &str) -> bool {
-    ["/auth/me", "/auth/password", "/auth/logout"]
-        .iter()
-        .any(|p| path.ends_with(p))
+    // Exact paths: a suffix test would also let through any future route whose last segments
+    // a caller controls (`/x/{name}/...` ending in `/auth/me`).
+    let p = path.strip_prefix("/api/v1").unwrap_or(path);
+    matches!(p, "/auth/me" | "/auth/password" | "/auth/logout")
 }
 
 async fn authenticate(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
@@ -356,5 +357,31 @@ pub async fn serve_http_redirect(listener: tokio::net::TcpListener, https_port: 
     });
     if let Err(e) = axum::serve(listener, app).await {
         tracing::error!(error = %e, "HTTP redirect listener stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_three_auth_paths_pass_before_a_password_change() {
+        for p in [
+            "/auth/me",
+            "/auth/password",
+            "/auth/logout",
+            "/api/v1/auth/me",
+        ] {
+            assert!(allowed_before_password_change(p), "{p}");
+        }
+        for p in [
+            "/users/x/auth/me",
+            "/tenants/auth/password",
+            "/calls/auth/logout",
+            "/auth/me/x",
+            "/auth/users",
+        ] {
+            assert!(!allowed_before_password_change(p), "{p}");
+        }
     }
 }

@@ -77,7 +77,7 @@ async fn get_user(
     Extension(p): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Response {
-    if p.user != name
+    if !(p.is_local() && p.user == name)
         && let Err(r) = p.require(Permission::UsersManage)
     {
         return r;
@@ -380,9 +380,11 @@ async fn reset_password(
 
 // ---- API keys ----
 
-/// Everyone with keys:own sees and manages their own keys; users:manage sees all.
+/// Everyone with keys:own sees and manages their own keys; users:manage sees all. Keys belong
+/// to local accounts: a RADIUS user whose name equals a local account's owns none of its keys.
 fn may_manage_key(p: &Principal, owner: &str) -> bool {
-    p.can(Permission::UsersManage) || (p.can(Permission::KeysOwn) && p.user == owner)
+    p.can(Permission::UsersManage)
+        || (p.is_local() && p.can(Permission::KeysOwn) && p.user == owner)
 }
 
 async fn list_keys(State(s): State<ApiState>, Extension(p): Extension<Principal>) -> Response {
@@ -424,7 +426,16 @@ async fn create_key(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let owner = b.user.clone().unwrap_or_else(|| p.user.clone());
+    let owner = match b.user.clone() {
+        Some(u) => u,
+        None if p.is_local() => p.user.clone(),
+        None => {
+            return bad(
+                "you logged in through RADIUS: API keys belong to local accounts; an \
+                 administrator can create one for a local user (\"user\": NAME)",
+            );
+        }
+    };
     if !may_manage_key(&p, &owner) {
         return error_code(
             StatusCode::FORBIDDEN,

@@ -122,12 +122,13 @@ fn key_owner(state: &ApiState, presented: &str) -> Option<(String, String)> {
     if let Some(hit) = state.keys.read().ok().as_deref().and_then(find) {
         return Some(hit);
     }
-    let fresh = keys::ApiKeys::load(&state.data_dir).ok()?;
-    let hit = find(&fresh);
-    if let Ok(mut keys) = state.keys.write() {
-        *keys = fresh;
+    // Re-read only when the file changed (an unknown key costs one `stat`, not a file read).
+    let mut keys = state.keys.write().ok()?;
+    if keys.reload_if_changed().ok()? {
+        find(&keys)
+    } else {
+        None
     }
-    hit
 }
 
 /// Paths a user who must change the password may still use.

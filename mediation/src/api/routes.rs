@@ -115,6 +115,9 @@ async fn call(
     match tokio::task::spawn_blocking(move || reader.call(&id, tenant.as_deref())).await {
         Ok(Ok(Some(v))) => Json(v).into_response(),
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e.into()),
     }
@@ -133,6 +136,9 @@ async fn messages(
     match tokio::task::spawn_blocking(move || reader.messages(&id, tenant.as_deref())).await {
         Ok(Ok(Some(v))) => Json(v).into_response(),
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e.into()),
     }

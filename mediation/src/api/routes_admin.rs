@@ -314,6 +314,7 @@ fn revoke_keys_of(s: &ApiState, user: &str) -> usize {
     let Ok(mut keys) = s.keys.write() else {
         return 0;
     };
+    let _ = keys.reload_if_changed();
     let ids: Vec<String> = keys
         .list()
         .iter()
@@ -455,7 +456,9 @@ async fn create_key(
         ));
     }
     let key = match s.keys.write() {
-        Ok(mut k) => k.create(&b.name, b.expires_days, &owner),
+        Ok(mut k) => k
+            .reload_if_changed()
+            .and_then(|_| k.create(&b.name, b.expires_days, &owner)),
         Err(_) => return internal(),
     };
     match key {
@@ -499,7 +502,11 @@ async fn revoke_key(
             "no API key with this id that you manage",
         );
     };
-    match s.keys.write().map(|mut k| k.revoke(&id)) {
+    match s
+        .keys
+        .write()
+        .map(|mut k| k.reload_if_changed().and_then(|_| k.revoke(&id)))
+    {
         Ok(Ok(())) => {
             s.auth.audit(
                 "key_revoked",
@@ -526,7 +533,11 @@ async fn rotate_key(
             "no API key with this id that you manage",
         );
     };
-    match s.keys.write().map(|mut k| k.rotate(&id)) {
+    match s
+        .keys
+        .write()
+        .map(|mut k| k.reload_if_changed().and_then(|_| k.rotate(&id)))
+    {
         Ok(Ok((key, entry))) => {
             s.auth.audit(
                 "key_rotated",

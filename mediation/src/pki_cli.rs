@@ -3,11 +3,14 @@
 //!
 //! Output is human tables on the given writer (stdout from [`run_cert`] and friends). Private
 //! keys are only ever written to files of mode 0600, never to the output.
+//!
+//! [`EnginePki`] holds the operations themselves (typed [`PkiError`]s, no output), shared by
+//! these commands and the HTTPS API (`api::pki`).
 
 use anyhow::{Context, Result};
 use callscope_shared::pki::{
-    CertInfo, Identity, IdentityConfig, LocalIssuer, PRIVATE, PUBLIC, PkiPaths, TrustStore,
-    UnixTime, create_dir, format_utc, write_atomic, write_new,
+    AddOutcome, CertInfo, Fingerprint, Identity, IdentityConfig, LocalIssuer, PRIVATE, PUBLIC,
+    PkiError, PkiPaths, TrustStore, UnixTime, create_dir, format_utc, write_atomic, write_new,
 };
 use clap::Subcommand;
 use std::io::{self, Write};
@@ -124,6 +127,91 @@ pub fn run_probe_cert(cmd: &ProbeCertCommand, data_dir: &Path) -> Result<()> {
     )
 }
 
+/// The engine's TLS identity and trust store under a data directory, and what can be done
+/// with them. Each call reads the files afresh (the daemon, the command line and the API may
+/// all change them); writes are atomic.
+#[derive(Debug, Clone)]
+pub struct EnginePki {
+    paths: PkiPaths,
+    config: IdentityConfig,
+}
+
+impl EnginePki {
+    /// `config` says what a generated self-signed certificate holds (first start,
+    /// [`EnginePki::regenerate`]).
+    pub fn new(data_dir: &Path, config: IdentityConfig) -> Self {
+        Self {
+            paths: PkiPaths::new(data_dir),
+            config,
+        }
+    }
+
+    pub fn paths(&self) -> &PkiPaths {
+        &self.paths
+    }
+
+    /// The identity (generated on first use).
+    pub fn identity(&self, now: UnixTime) -> Result<Identity, PkiError> {
+        Identity::load_or_create(&self.paths.identity, &self.config, now)
+    }
+
+    pub fn trust(&self) -> Result<TrustStore, PkiError> {
+        TrustStore::open(&self.paths.trust)
+    }
+
+    /// A PKCS#10 CSR for the identity's key with `sans` (default: the current certificate's).
+    pub fn csr(&self, sans: &[String], now: UnixTime) -> Result<String, PkiError> {
+        self.identity(now)?.csr_pem(sans)
+    }
+
+    /// Installs a CA-signed chain (PEM, leaf first) after checking it against the key, the
+    /// chain's signatures and the validity dates.
+    pub fn install(&self, chain_pem: &str, now: UnixTime) -> Result<CertInfo, PkiError> {
+        self.identity(now)?.install_signed(chain_pem, now)
+    }
+
+    /// A new key and self-signed certificate from the configuration: (the replaced
+    /// certificate's fingerprint, the new certificate).
+    pub fn regenerate(&self, now: UnixTime) -> Result<(Fingerprint, CertInfo), PkiError> {
+        let mut identity = self.identity(now)?;
+        let old = identity.fingerprint_sha256();
+        identity.regenerate(now)?;
+        Ok((old, identity.info()?))
+    }
+
+    /// Trusts the certificates of a PEM or DER file.
+    pub fn trust_add(&self, bytes: &[u8]) -> Result<Vec<AddOutcome>, PkiError> {
+        self.trust()?.add(bytes)
+    }
+
+    /// Stops trusting the certificate named by `id` (fingerprint prefix of 8+ hex digits, or
+    /// exact common name).
+    pub fn trust_remove(&self, id: &str) -> Result<CertInfo, PkiError> {
+        self.trust()?.remove(id)
+    }
+}
+
+/// What a regenerated self-signed certificate should keep of `info`: its common name and
+/// its DNS and IP subject alternative names (other kinds of names are dropped).
+pub fn identity_config_of(info: &CertInfo) -> IdentityConfig {
+    let mut config = IdentityConfig::new(
+        info.common_name
+            .as_deref()
+            .filter(|cn| !cn.is_empty())
+            .unwrap_or("callscope-mediation"),
+    );
+    config.dns_sans.clear();
+    config.ip_sans.clear();
+    for san in &info.sans {
+        if let Ok(ip) = san.parse::<std::net::IpAddr>() {
+            config.ip_sans.push(ip);
+        } else if !san.contains(':') {
+            config.dns_sans.push(san.clone());
+        }
+    }
+    config
+}
+
 fn load_identity(paths: &PkiPaths, config: &IdentityConfig, now: UnixTime) -> Result<Identity> {
     Identity::load_or_create(&paths.identity, config, now)
         .with_context(|| format!("loading the TLS identity in {}", paths.identity.display()))
@@ -146,8 +234,9 @@ pub fn run_cert_to(
     now: UnixTime,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let paths = PkiPaths::new(data_dir);
-    let mut identity = load_identity(&paths, config, now)?;
+    let pki = EnginePki::new(data_dir, config.clone());
+    let paths = pki.paths().clone();
+    let identity = load_identity(&paths, config, now)?;
     match cmd {
         CertCommand::Show => {
             writeln!(
@@ -174,7 +263,7 @@ pub fn run_cert_to(
             }
         }
         CertCommand::Csr { san, out: file } => {
-            let csr = identity.csr_pem(san)?;
+            let csr = pki.csr(san, now)?;
             match file {
                 Some(file) => {
                     write_atomic(file, csr.as_bytes(), PUBLIC)?;
@@ -194,12 +283,12 @@ pub fn run_cert_to(
                     file.display()
                 )
             })?;
-            let info = identity
-                .install_signed(&text, now)
+            let info = pki
+                .install(&text, now)
                 .with_context(|| format!("installing {}", file.display()))?;
             writeln!(
                 out,
-                "Installed the signed certificate; restart the daemons to present it."
+                "Installed the signed certificate; a running engine presents it to new connections at once."
             )?;
             write_details(out, &info, now)?;
             writeln!(
@@ -208,13 +297,12 @@ pub fn run_cert_to(
             )?;
         }
         CertCommand::Regenerate => {
-            let old = identity.fingerprint_sha256();
-            identity.regenerate(now)?;
+            let (old, info) = pki.regenerate(now)?;
             writeln!(
                 out,
-                "Generated a new key and self-signed certificate; restart the daemons to present it."
+                "Generated a new key and self-signed certificate; a running engine presents it to new connections at once."
             )?;
-            write_details(out, &identity.info()?, now)?;
+            write_details(out, &info, now)?;
             writeln!(out, "  replaces:    {old}")?;
             writeln!(
                 out,
@@ -233,8 +321,8 @@ pub fn run_trust_to(
     now: UnixTime,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let paths = PkiPaths::new(data_dir);
-    let mut trust = open_trust(&paths)?;
+    let pki = EnginePki::new(data_dir, IdentityConfig::default());
+    let trust = open_trust(pki.paths())?;
     match cmd {
         TrustCommand::List => {
             let list = trust.list();
@@ -257,8 +345,8 @@ pub fn run_trust_to(
         }
         TrustCommand::Add { file } => {
             let bytes = read_file(file)?;
-            let outcomes = trust
-                .add(&bytes)
+            let outcomes = pki
+                .trust_add(&bytes)
                 .with_context(|| format!("adding {}", file.display()))?;
             for o in &outcomes {
                 let what = if o.added {
@@ -281,7 +369,7 @@ pub fn run_trust_to(
             )?;
         }
         TrustCommand::Remove { id } => {
-            let removed = trust.remove(id)?;
+            let removed = pki.trust_remove(id)?;
             writeln!(
                 out,
                 "Removed: {} ({})",
@@ -400,7 +488,7 @@ pub fn run_probe_cert_to(
 }
 
 /// "in 824 days", "expires today", "EXPIRED 3 days ago", "not valid yet".
-fn expiry(info: &CertInfo, now: UnixTime) -> String {
+pub fn expiry(info: &CertInfo, now: UnixTime) -> String {
     if info.expired(now) {
         let ago = -info.days_left(now) - 1;
         return match ago {

@@ -12,8 +12,8 @@ use anyhow::Context;
 use callscope_shared::analysis::assemble::SipInput;
 use callscope_shared::net::Flow;
 use callscope_shared::pki::{
-    ClientAuth, Identity, IdentityConfig, PkiPaths, TrustStore, UnixTime, peer_certificate,
-    server_config,
+    ClientAuth, FollowingIdentity, Identity, IdentityConfig, PkiPaths, TrustStore, UnixTime,
+    peer_certificate, server_config_following,
 };
 use std::net::SocketAddr;
 use std::path::Path;
@@ -117,6 +117,9 @@ async fn serve(
     pipeline: PipelineHandle,
     hep_counters: Arc<HepCounters>,
 ) -> anyhow::Result<()> {
+    // One view of the engine's key and certificate for every TLS listener, following the files
+    // so that a certificate installed or regenerated (CLI or API) is served without a restart.
+    let following = FollowingIdentity::new(identity)?;
     let auth_key: Option<Arc<[u8]>> = match &cfg.hep.auth_key_file {
         Some(p) => {
             let k = std::fs::read(p)
@@ -133,7 +136,7 @@ async fn serve(
     let mut tasks = tokio::task::JoinSet::new();
 
     if let Some(addr) = l.hep_tls {
-        let tls = TlsReloader::new(identity, trust)?;
+        let tls = TlsReloader::new(&following, trust)?;
         let listener = bind("HEP over TLS", addr).await?;
         tracing::info!(%addr, trusted = trust.list().len(), "HEP over TLS (mutual authentication)");
         let hep = hep.clone();
@@ -177,7 +180,7 @@ async fn serve(
         tasks.spawn(async move { hep.serve_udp(sock).await });
     }
     if let Some(addr) = l.sbc_tls {
-        let tls = TlsReloader::new(identity, trust)?;
+        let tls = TlsReloader::new(&following, trust)?;
         let listener = bind("SBC export over TLS", addr).await?;
         tracing::info!(%addr, "SBC export (IPFIX) over TLS");
         let p = pipeline.clone();
@@ -203,7 +206,7 @@ async fn serve(
         });
     }
     if let Some(addr) = l.https {
-        let tls = server_config(identity, ClientAuth::None)?;
+        let tls = server_config_following(following.clone(), ClientAuth::None)?;
         let listener = bind("HTTPS", addr).await?;
         let keys = ApiKeys::load(&cfg.data_dir)?;
         let external: Option<Arc<dyn crate::auth::login::ExternalAuth>> = match &cfg.auth.radius {
@@ -389,14 +392,14 @@ async fn accept_tls<F, Fut>(
 /// checked against the store as it is on disk now, so `trust add/remove` and `probe-cert
 /// issue` take effect without a restart (and a removed probe is refused at its next connect).
 struct TlsReloader {
-    identity: Identity,
+    identity: Arc<FollowingIdentity>,
     trust_dir: std::path::PathBuf,
 }
 
 impl TlsReloader {
-    fn new(identity: &Identity, trust: &TrustStore) -> anyhow::Result<Self> {
+    fn new(identity: &Arc<FollowingIdentity>, trust: &TrustStore) -> anyhow::Result<Self> {
         let r = Self {
-            identity: Identity::load(identity.dir(), identity.config())?,
+            identity: identity.clone(),
             trust_dir: trust.dir().to_path_buf(),
         };
         r.acceptor().context("TLS server configuration")?;
@@ -407,8 +410,8 @@ impl TlsReloader {
         let built = TrustStore::open(&self.trust_dir)
             .map_err(anyhow::Error::from)
             .and_then(|t| {
-                Ok(server_config(
-                    &self.identity,
+                Ok(server_config_following(
+                    self.identity.clone(),
                     ClientAuth::Required(t.snapshot()),
                 )?)
             });

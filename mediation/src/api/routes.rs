@@ -142,6 +142,9 @@ async fn call(
             Json(v).into_response()
         }
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e.into()),
     }
@@ -166,6 +169,9 @@ async fn messages(
             Json(v).into_response()
         }
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e.into()),
     }

@@ -183,6 +183,17 @@ impl Identity {
         Ok(identity)
     }
 
+    /// Modification times and sizes of the key and certificate files in `dir` (to notice a
+    /// change without reading them).
+    pub fn stamp_files(dir: &Path) -> [(Option<std::time::SystemTime>, u64); 2] {
+        let one = |p: PathBuf| {
+            std::fs::metadata(p)
+                .map(|m| (m.modified().ok(), m.len()))
+                .unwrap_or((None, 0))
+        };
+        [one(dir.join(KEY_FILE)), one(dir.join(CERT_FILE))]
+    }
+
     /// The identity's directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -34,9 +34,9 @@ pub use fs::{PRIVATE, PUBLIC, create_dir, write_atomic, write_new};
 pub use identity::{Identity, IdentityConfig, local_hostname};
 pub use issuer::{IssuedCert, IssuedPeer, LocalIssuer, SecretPem};
 pub use tls::{
-    ClientAuth, HostnameCheck, PinnedOrCaClientVerifier, PinnedOrCaServerVerifier, client_config,
-    client_config_from_files, client_config_with_versions, crypto_provider, peer_certificate,
-    server_config,
+    ClientAuth, FollowingIdentity, HostnameCheck, PinnedOrCaClientVerifier,
+    PinnedOrCaServerVerifier, client_config, client_config_from_files, client_config_with_versions,
+    crypto_provider, peer_certificate, server_config, server_config_following,
 };
 pub use trust::{AddOutcome, TrustSnapshot, TrustStore};
 

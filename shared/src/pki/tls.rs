@@ -43,6 +43,83 @@ pub enum HostnameCheck {
     SkipLoggedOptIn,
 }
 
+/// Presents the engine's identity as it is on disk: when the key or certificate file changes
+/// (`cert install`, `cert regenerate`, the PKI API), the next handshake re-reads them, so a new
+/// certificate is served without a restart. A half-written pair (certificate not matching the
+/// key) is not taken: the previous one is served and the files are read again next time.
+#[derive(Debug)]
+pub struct FollowingIdentity {
+    dir: std::path::PathBuf,
+    config: super::IdentityConfig,
+    current: std::sync::RwLock<(FileStamp, Arc<rustls::sign::CertifiedKey>)>,
+}
+
+/// Modification times and sizes of the key and certificate files.
+type FileStamp = [(Option<std::time::SystemTime>, u64); 2];
+
+impl FollowingIdentity {
+    pub fn new(identity: &Identity) -> Result<Arc<Self>, PkiError> {
+        let dir = identity.dir().to_path_buf();
+        let stamp = Identity::stamp_files(identity.dir());
+        Ok(Arc::new(Self {
+            config: identity.config().clone(),
+            current: std::sync::RwLock::new((stamp, identity.certified_key()?)),
+            dir,
+        }))
+    }
+
+    /// The key and chain to present now (re-read from disk when the files changed).
+    pub fn current(&self) -> Arc<rustls::sign::CertifiedKey> {
+        let probe = Identity::stamp_files(&self.dir);
+        if let Ok(cur) = self.current.read()
+            && cur.0 == probe
+        {
+            return cur.1.clone();
+        }
+        match Identity::load(&self.dir, &self.config).and_then(|i| i.certified_key()) {
+            Ok(ck) => {
+                if let Ok(mut cur) = self.current.write() {
+                    *cur = (probe, ck.clone());
+                }
+                tracing::info!(dir = %self.dir.display(), "TLS identity changed on disk: presenting the new certificate");
+                ck
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "TLS identity files changed but cannot be used (yet); keeping the previous certificate");
+                self.current
+                    .read()
+                    .map(|c| c.1.clone())
+                    .unwrap_or_else(|p| p.into_inner().1.clone())
+            }
+        }
+    }
+}
+
+impl rustls::server::ResolvesServerCert for FollowingIdentity {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.current())
+    }
+}
+
+/// [`server_config`] presenting a [`FollowingIdentity`].
+pub fn server_config_following(
+    identity: Arc<FollowingIdentity>,
+    client_auth: ClientAuth,
+) -> Result<Arc<ServerConfig>, PkiError> {
+    let provider = crypto_provider();
+    let builder =
+        ServerConfig::builder_with_provider(provider.clone()).with_protocol_versions(VERSIONS)?;
+    let builder = match client_auth {
+        ClientAuth::None => builder.with_no_client_auth(),
+        ClientAuth::Required(trust) => builder
+            .with_client_cert_verifier(Arc::new(PinnedOrCaClientVerifier::new(trust, &provider)?)),
+    };
+    Ok(Arc::new(builder.with_cert_resolver(identity)))
+}
+
 /// A server configuration presenting `identity`, TLS 1.2 and 1.3.
 pub fn server_config(
     identity: &Identity,

@@ -73,6 +73,16 @@ fuzz_target!(|data: &[u8]| {
     while let Some(w) = s.pop_interval() {
         assert!(w.ppl_percent().is_finite() && w.burst_r() >= 1.0);
     }
+    // The quality series: bounded, every non-duplicate packet counted once.
+    let series = s.series();
+    assert!(series.len() <= callscope_shared::rtp::series::SERIES_MAX_BUCKETS);
+    let received: u64 = series.buckets().map(|b| u64::from(b.received)).sum();
+    assert_eq!(received, accepted - s.duplicates());
+    for b in series.buckets() {
+        assert!(b.mean_jitter_ms().is_none_or(|j| j.is_finite() && j >= 0.0));
+        let iv = b.as_interval(0, 0);
+        assert!(iv.ppl_percent().is_finite() && iv.burst_r() >= 1.0);
+    }
     if let Ok(q) = mos_for_stream(&s, by_static_pt(0), Some(50.0)) {
         assert!((1.0..=4.5).contains(&q.mos), "{q:?}");
         assert!(q.ppl >= 0.0 && q.ppl <= 100.0 && q.burst_r >= 1.0);

@@ -605,3 +605,25 @@ fn plain_http_is_refused_and_the_opt_in_port_only_redirects() {
     );
     assert!(!head.contains("set-cookie"), "{head}");
 }
+
+/// A key made with `api-key create` while the engine runs works at once and survives keys
+/// made through the API afterwards; a malformed call id is a 400, not a 500.
+#[test]
+fn cli_keys_made_while_running_are_kept_and_bad_ids_are_400() {
+    let e = engine("");
+    let admin = e.admin(ADMIN_PW);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscope-mediation"))
+        .args(["api-key", "create", "cli", "--config"])
+        .arg(&e.config)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let cli_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let cli = Client::with_key(e.https, &cli_key);
+    assert_eq!(cli.get("/calls").0, 200);
+    assert_eq!(admin.post("/keys", &json!({"name": "api"})).0, 201);
+    assert_eq!(cli.get("/calls").0, 200, "the API's save kept the CLI key");
+    let (st, v) = admin.get("/calls/not-a-call-id");
+    assert_eq!(st, 400, "{v}");
+    assert_eq!(admin.get(&format!("/calls/{}", "0".repeat(32))).0, 404);
+}

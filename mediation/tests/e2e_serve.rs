@@ -692,6 +692,29 @@ fn replay_equals_analyze(capture: &Path) {
         );
     }
     assert_same_calls(&engine, &report, true);
+    // The quality series went through HEP and storage unchanged (same capture times).
+    let key = |s: &Value| {
+        (
+            s["src"].to_string(),
+            s["dst"].to_string(),
+            s["ssrc"].to_string(),
+            s["start"].to_string(),
+        )
+    };
+    let want: BTreeMap<_, Value> = report["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (key(s), s["series"].clone()))
+        .collect();
+    for c in &calls {
+        let detail = engine.api(&format!("/calls/{}", c["id"].as_str().unwrap()));
+        for s in detail["streams"].as_array().unwrap() {
+            let k = key(s);
+            assert!(s["series"]["packets"].is_array(), "{s}");
+            assert_eq!(s["series"], want[&k], "series of {k:?}");
+        }
+    }
     assert_eq!(engine.status("engine", "duplicates_dropped"), 0);
     assert_eq!(engine.status("hep", "malformed"), 0);
     if n > 0 {

@@ -82,6 +82,28 @@ impl Encode for HepEncode {
     }
 
     fn encode_report(&mut self, r: &StreamReport, out: &mut Vec<u8>) -> bool {
+        if self.encode_report_once(r, out) {
+            return true;
+        }
+        // Past ~2 hours a stream's 10 s MOS list no longer fits HEP's 64 KB: the report goes
+        // without it (the quality series, at most 360 buckets, covers the same time), and in the
+        // last resort without the series, rather than not at all.
+        let mut slim = r.clone();
+        slim.stream.mos_intervals = Vec::new();
+        if self.encode_report_once(&slim, out) {
+            return true;
+        }
+        slim.stream.series = None;
+        let ok = self.encode_report_once(&slim, out);
+        if !ok {
+            self.too_large += 1;
+        }
+        ok
+    }
+}
+
+impl HepEncode {
+    fn encode_report_once(&mut self, r: &StreamReport, out: &mut Vec<u8>) -> bool {
         self.json.clear();
         if serde_json::to_writer(&mut self.json, r).is_err() {
             return false;
@@ -95,11 +117,7 @@ impl Encode for HepEncode {
         if let Some(c) = &r.call_id {
             e = e.correlation_id(c.as_bytes());
         }
-        let ok = e.encode(out).is_ok();
-        if !ok {
-            self.too_large += 1;
-        }
-        ok
+        e.encode(out).is_ok()
     }
 }
 
@@ -158,6 +176,50 @@ mod tests {
     use super::*;
     use callscope_shared::hep::{HepMessage, encode_ack};
     use callscope_shared::net::{Endpoint, Flow};
+
+    /// A report of a very long stream (its 10 s MOS list past 64 KB) is still sent, without
+    /// that list but with the bounded quality series.
+    #[test]
+    fn oversized_report_goes_without_the_mos_list() {
+        use callscope_shared::analysis::live::LivePolicy;
+        use callscope_shared::analysis::report::IntervalRecord;
+        use callscope_shared::analysis::{Analyzer, AnalyzerConfig};
+        use callscope_shared::wire::capture::CaptureReader;
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../pcaps/vq_xr.pcap"))
+            .expect("pcaps/vq_xr.pcap");
+        let mut a = Analyzer::new(AnalyzerConfig {
+            live: true,
+            ..AnalyzerConfig::default()
+        });
+        for f in CaptureReader::new(&bytes).expect("pcap") {
+            a.on_frame_live(&f.expect("frame"), &mut |_| {});
+        }
+        let mut reports = Vec::new();
+        a.prune(u64::MAX / 2, &LivePolicy::default(), &mut |r| {
+            reports.push(r)
+        });
+        let mut r = reports.pop().expect("a stream report");
+        r.ts = r.last_packet; // pruned "at the end of time": a HEP time must fit 32-bit seconds
+        assert!(r.stream.series.is_some());
+        r.stream.mos_intervals = (0..2000)
+            .map(|i| IntervalRecord {
+                start_rel: f64::from(i) * 10.0,
+                packets: 500,
+                lost: 3,
+                mos: Some(4.2),
+            })
+            .collect();
+        let mut enc = HepEncode::new(1, "p");
+        let mut rec = Vec::new();
+        assert!(enc.encode_report(&r, &mut rec));
+        assert_eq!(enc.too_large, 0);
+        let p = Hep3Packet::new_checked(&rec).expect("hep");
+        let m = HepMessage::decode_v3(&p).expect("hep");
+        let back: StreamReport = serde_json::from_slice(m.payload).expect("json");
+        assert!(back.stream.mos_intervals.is_empty());
+        assert_eq!(back.stream.series, r.stream.series);
+        assert_eq!(back.stream.packets, r.stream.packets);
+    }
 
     #[test]
     fn framed_record_decodes_with_seq_and_spool_and_ack_parses() {

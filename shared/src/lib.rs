@@ -8,6 +8,8 @@
 //! - [`rtp`]: RTP/RTCP views, per-stream statistics (RFC 3550 and tshark's), E-model.
 //! - [`calls`]: transactions, dialogs, legs and calls.
 //! - [`hep`]: HEP (HEPv3/EEPv3, HEPv1/v2) codec, stream framing, callscope's extension chunks.
+//! - [`privacy`]: masking of numbers and names in SIP, RTCP and records (privacy mode).
+//! - [`export`]: a stored call as a pcapng file (synthesised headers around stored payloads).
 //! - [`analysis`]: the pure pipeline that ties the above together, driven by capture time.
 //! - `pki` (feature `tls`): TLS identities, trust store and rustls configurations for the
 //!   daemons; it reads and writes key and certificate files.
@@ -22,12 +24,14 @@
 
 pub mod analysis;
 pub mod calls;
+pub mod export;
 pub mod hep;
 pub mod ipfix;
 pub mod mmap;
 pub mod net;
 #[cfg(feature = "tls")]
 pub mod pki;
+pub mod privacy;
 pub mod radius;
 pub mod rtp;
 pub mod sip;

@@ -217,6 +217,27 @@ fn periodic_reports_are_cumulative_and_final_one_matches() {
             .unwrap();
         assert_eq!(f.stream.tshark_row, s.tshark_row);
         assert_eq!(f.call_id, s.call_id);
+        // The final report carries the whole quality series, as `analyze` computes it, and
+        // it survives the JSON the probe sends.
+        assert!(s.series.is_some());
+        assert_eq!(f.stream.series, s.series);
+        let json = serde_json::to_string(&f.stream).unwrap();
+        let back: callscope_shared::analysis::report::StreamRecord =
+            serde_json::from_str(&json).unwrap();
+        assert_eq!(back.series, s.series);
+        // An interim report's closed buckets are already final (counts, jitter; MOS uses the
+        // stream's delay estimate, which can still move).
+        let whole = s.series.as_ref().unwrap();
+        for r in reports
+            .iter()
+            .filter(|r| !r.final_report && r.stream.src == s.src && r.stream.ssrc == s.ssrc)
+        {
+            let part = r.stream.series.as_ref().unwrap();
+            assert_eq!(part.start, whole.start);
+            let closed = part.packets.len() - 1;
+            assert_eq!(part.packets[..closed], whole.packets[..closed]);
+            assert_eq!(part.jitter_max_ms[..closed], whole.jitter_max_ms[..closed]);
+        }
     }
     // Nothing stays open once every call is over.
     assert_eq!(probe.open_counts(), (0, 0));

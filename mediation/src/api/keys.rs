@@ -49,6 +49,14 @@ struct KeyFile {
 pub struct ApiKeys {
     path: PathBuf,
     keys: Vec<KeyEntry>,
+    /// The file's modification time and size when read or written.
+    stamp: Option<(std::time::SystemTime, u64)>,
+}
+
+fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 fn now_s() -> u64 {
@@ -85,10 +93,26 @@ impl ApiKeys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        Ok(Self { path, keys })
+        let stamp = file_stamp(&path);
+        Ok(Self { path, keys, stamp })
     }
 
-    fn save(&self) -> anyhow::Result<()> {
+    /// Re-reads the file when someone else (`api-key create` while the engine runs) changed
+    /// it; returns whether it did. Cheap when nothing changed (one `stat`).
+    pub fn reload_if_changed(&mut self) -> anyhow::Result<bool> {
+        if file_stamp(&self.path) == self.stamp {
+            return Ok(false);
+        }
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        *self = Self::load(&dir)?;
+        Ok(true)
+    }
+
+    fn save(&mut self) -> anyhow::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -109,6 +133,7 @@ impl ApiKeys {
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &self.path)?;
+        self.stamp = file_stamp(&self.path);
         Ok(())
     }
 

@@ -1,9 +1,11 @@
 //! The HTTPS REST API (`/api/v1`) and its security: sessions and API keys, CSRF, forced
 //! password change, security headers on every response, TLS only. Handlers check permissions
 //! on the [`Principal`] the authentication middleware attaches.
+pub mod export;
 pub mod keys;
 pub mod openapi;
 pub mod pki;
+pub mod privacy;
 pub mod reader;
 mod routes;
 mod routes_admin;
@@ -46,6 +48,7 @@ pub struct ClientAddr(pub SocketAddr);
 /// headers on every response (errors included).
 pub fn router(state: ApiState) -> Router {
     let v1 = routes::v1()
+        .merge(export::routes())
         .merge(routes_auth::protected())
         .merge(routes_admin::routes())
         .merge(pki::routes())
@@ -125,19 +128,21 @@ fn key_owner(state: &ApiState, presented: &str) -> Option<(String, String)> {
     if let Some(hit) = state.keys.read().ok().as_deref().and_then(find) {
         return Some(hit);
     }
-    let fresh = keys::ApiKeys::load(&state.data_dir).ok()?;
-    let hit = find(&fresh);
-    if let Ok(mut keys) = state.keys.write() {
-        *keys = fresh;
+    // Re-read only when the file changed (an unknown key costs one `stat`, not a file read).
+    let mut keys = state.keys.write().ok()?;
+    if keys.reload_if_changed().ok()? {
+        find(&keys)
+    } else {
+        None
     }
-    hit
 }
 
 /// Paths a user who must change the password may still use.
 fn allowed_before_password_change(path: &str) -> bool {
-    ["/auth/me", "/auth/password", "/auth/logout"]
-        .iter()
-        .any(|p| path.ends_with(p))
+    // Exact paths: a suffix test would also let through any future route whose last segments
+    // a caller controls (`/x/{name}/...` ending in `/auth/me`).
+    let p = path.strip_prefix("/api/v1").unwrap_or(path);
+    matches!(p, "/auth/me" | "/auth/password" | "/auth/logout")
 }
 
 async fn authenticate(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
@@ -362,5 +367,31 @@ pub async fn serve_http_redirect(listener: tokio::net::TcpListener, https_port: 
     });
     if let Err(e) = axum::serve(listener, app).await {
         tracing::error!(error = %e, "HTTP redirect listener stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_three_auth_paths_pass_before_a_password_change() {
+        for p in [
+            "/auth/me",
+            "/auth/password",
+            "/auth/logout",
+            "/api/v1/auth/me",
+        ] {
+            assert!(allowed_before_password_change(p), "{p}");
+        }
+        for p in [
+            "/users/x/auth/me",
+            "/tenants/auth/password",
+            "/calls/auth/logout",
+            "/auth/me/x",
+            "/auth/users",
+        ] {
+            assert!(!allowed_before_password_change(p), "{p}");
+        }
     }
 }

@@ -69,7 +69,9 @@ impl StoreReader {
     /// A search restricted to a tenant: storage pages filtered until `limit` calls are found.
     fn tenant_search(&self, mut query: CallQuery, t: &Tenant) -> anyhow::Result<Page<CallSummary>> {
         let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
-        query.limit = Some(limit.max(200));
+        // Pages of 200 to 500 summaries, 20 at most: a tenant search reads at most 10,000
+        // summaries (and, for realm criteria, their records) before returning a short page.
+        query.limit = Some(limit.clamp(200, 500));
         let mut items = Vec::new();
         for _ in 0..TENANT_SCAN_PAGES {
             let page = self.0.search(&query)?;
@@ -192,5 +194,18 @@ impl CallReader for StoreReader {
             })
             .collect();
         Ok(Some(json!({ "messages": msgs })))
+    }
+
+    fn raw_messages(
+        &self,
+        id: &str,
+        tenant: Option<&Tenant>,
+    ) -> anyhow::Result<Option<Vec<crate::storage::StoredMessage>>> {
+        let id = call_id(id)?;
+        match self.0.call(id)? {
+            Some(c) if self.visible(&c.summary, tenant) => {}
+            _ => return Ok(None),
+        }
+        Ok(Some(self.0.messages_of_call(id)?))
     }
 }

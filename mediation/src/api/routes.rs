@@ -44,6 +44,13 @@ pub trait CallReader: Send + Sync {
         id: &str,
         tenant: Option<&Tenant>,
     ) -> anyhow::Result<Option<serde_json::Value>>;
+    /// The call's stored messages as stored (SIP, and the RTCP and report pseudo-messages), in
+    /// time order, for the pcap export; `None` as for [`Self::call`].
+    fn raw_messages(
+        &self,
+        id: &str,
+        tenant: Option<&Tenant>,
+    ) -> anyhow::Result<Option<Vec<crate::storage::StoredMessage>>>;
 }
 
 pub(super) fn v1() -> Router<ApiState> {
@@ -65,7 +72,7 @@ async fn status(State(s): State<ApiState>, Extension(p): Extension<Principal>) -
     .into_response()
 }
 
-fn internal(e: anyhow::Error) -> Response {
+pub(super) fn internal(e: anyhow::Error) -> Response {
     tracing::error!(error = %e, "api: storage read failed");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -90,10 +97,24 @@ async fn search(
             );
         }
     };
+    let mask = !p.can(Permission::NumbersView);
+    if mask && !super::privacy::number_search_allowed(q.number.as_deref()) {
+        return super::error_code(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "searching numbers with * or ? needs the permission numbers:view: search a whole \
+             number, or ask an administrator",
+        );
+    }
     let reader = s.reader.clone();
     let tenant = p.tenant.clone();
     match tokio::task::spawn_blocking(move || reader.search(&q, tenant.as_deref())).await {
-        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Ok(mut v)) => {
+            if mask {
+                super::privacy::mask_search(&mut v);
+            }
+            Json(v).into_response()
+        }
         Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
             error(StatusCode::BAD_REQUEST, &e.to_string())
         }
@@ -112,9 +133,18 @@ async fn call(
     }
     let reader = s.reader.clone();
     let tenant = p.tenant.clone();
+    let mask = !p.can(Permission::NumbersView);
     match tokio::task::spawn_blocking(move || reader.call(&id, tenant.as_deref())).await {
-        Ok(Ok(Some(v))) => Json(v).into_response(),
+        Ok(Ok(Some(mut v))) => {
+            if mask {
+                super::privacy::mask_call(&mut v);
+            }
+            Json(v).into_response()
+        }
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e.into()),
     }
@@ -130,9 +160,18 @@ async fn messages(
     }
     let reader = s.reader.clone();
     let tenant = p.tenant.clone();
+    let mask = !p.can(Permission::NumbersView);
     match tokio::task::spawn_blocking(move || reader.messages(&id, tenant.as_deref())).await {
-        Ok(Ok(Some(v))) => Json(v).into_response(),
+        Ok(Ok(Some(mut v))) => {
+            if mask {
+                super::privacy::mask_messages(&mut v);
+            }
+            Json(v).into_response()
+        }
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no call with this id"),
+        Ok(Err(e)) if e.to_string().starts_with("bad query:") => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e.into()),
     }

@@ -77,7 +77,7 @@ async fn get_user(
     Extension(p): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Response {
-    if p.user != name
+    if !(p.is_local() && p.user == name)
         && let Err(r) = p.require(Permission::UsersManage)
     {
         return r;
@@ -314,6 +314,7 @@ fn revoke_keys_of(s: &ApiState, user: &str) -> usize {
     let Ok(mut keys) = s.keys.write() else {
         return 0;
     };
+    let _ = keys.reload_if_changed();
     let ids: Vec<String> = keys
         .list()
         .iter()
@@ -380,9 +381,11 @@ async fn reset_password(
 
 // ---- API keys ----
 
-/// Everyone with keys:own sees and manages their own keys; users:manage sees all.
+/// Everyone with keys:own sees and manages their own keys; users:manage sees all. Keys belong
+/// to local accounts: a RADIUS user whose name equals a local account's owns none of its keys.
 fn may_manage_key(p: &Principal, owner: &str) -> bool {
-    p.can(Permission::UsersManage) || (p.can(Permission::KeysOwn) && p.user == owner)
+    p.can(Permission::UsersManage)
+        || (p.is_local() && p.can(Permission::KeysOwn) && p.user == owner)
 }
 
 async fn list_keys(State(s): State<ApiState>, Extension(p): Extension<Principal>) -> Response {
@@ -424,7 +427,16 @@ async fn create_key(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let owner = b.user.clone().unwrap_or_else(|| p.user.clone());
+    let owner = match b.user.clone() {
+        Some(u) => u,
+        None if p.is_local() => p.user.clone(),
+        None => {
+            return bad(
+                "you logged in through RADIUS: API keys belong to local accounts; an \
+                 administrator can create one for a local user (\"user\": NAME)",
+            );
+        }
+    };
     if !may_manage_key(&p, &owner) {
         return error_code(
             StatusCode::FORBIDDEN,
@@ -444,7 +456,9 @@ async fn create_key(
         ));
     }
     let key = match s.keys.write() {
-        Ok(mut k) => k.create(&b.name, b.expires_days, &owner),
+        Ok(mut k) => k
+            .reload_if_changed()
+            .and_then(|_| k.create(&b.name, b.expires_days, &owner)),
         Err(_) => return internal(),
     };
     match key {
@@ -488,7 +502,11 @@ async fn revoke_key(
             "no API key with this id that you manage",
         );
     };
-    match s.keys.write().map(|mut k| k.revoke(&id)) {
+    match s
+        .keys
+        .write()
+        .map(|mut k| k.reload_if_changed().and_then(|_| k.revoke(&id)))
+    {
         Ok(Ok(())) => {
             s.auth.audit(
                 "key_revoked",
@@ -515,7 +533,11 @@ async fn rotate_key(
             "no API key with this id that you manage",
         );
     };
-    match s.keys.write().map(|mut k| k.rotate(&id)) {
+    match s
+        .keys
+        .write()
+        .map(|mut k| k.reload_if_changed().and_then(|_| k.rotate(&id)))
+    {
         Ok(Ok((key, entry))) => {
             s.auth.audit(
                 "key_rotated",

@@ -1,7 +1,7 @@
 //! `/api/v1/auth`: login, logout, who am I, password change.
 use super::{ApiState, ClientAddr, SESSION_COOKIE, cookie, error, error_code};
 use crate::auth::Principal;
-use crate::auth::login::LoginError;
+use crate::auth::login::{LoginError, PasswordChangeError};
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -159,6 +159,7 @@ async fn password(
     State(s): State<ApiState>,
     Extension(p): Extension<Principal>,
     addr: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
     body: Result<Json<PasswordBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Ok(Json(b)) = body else {
@@ -167,13 +168,36 @@ async fn password(
             "send JSON {\"current_password\": ..., \"new_password\": ...}",
         );
     };
-    let client = client(addr).ip().to_string();
+    if !p.is_local() {
+        // A local account with the same name belongs to someone else.
+        return error_code(
+            StatusCode::BAD_REQUEST,
+            "password_policy",
+            "this account's password is managed by RADIUS; change it there",
+        );
+    }
+    // The session the change comes from stays; the account's other sessions end.
+    let keep = match p.via {
+        crate::auth::Via::Session => cookie(&headers, SESSION_COOKIE),
+        crate::auth::Via::ApiKey(_) => None,
+    };
     match s
         .auth
-        .change_password(&p.user, &b.current_password, &b.new_password, &client)
+        .change_password(
+            &p.user,
+            &b.current_password,
+            &b.new_password,
+            client(addr).ip(),
+            keep,
+        )
         .await
     {
         Ok(()) => Json(serde_json::json!({"changed": true})).into_response(),
-        Err(msg) => error_code(StatusCode::BAD_REQUEST, "password_policy", &msg),
+        Err(e @ PasswordChangeError::Locked) => {
+            error_code(StatusCode::FORBIDDEN, "locked", &e.to_string())
+        }
+        Err(PasswordChangeError::Refused(msg)) => {
+            error_code(StatusCode::BAD_REQUEST, "password_policy", &msg)
+        }
     }
 }

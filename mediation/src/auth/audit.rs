@@ -105,8 +105,8 @@ impl AuditLog {
 /// RFC 4180 CSV of events.
 pub fn to_csv(events: &[AuditEvent]) -> String {
     fn field(s: &str) -> String {
-        // Also defuse spreadsheet formulas (CSV injection).
-        let s = if s.starts_with(['=', '+', '-', '@']) {
+        // Also defuse spreadsheet formulas (CSV injection; OWASP lists tab and CR too).
+        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
             format!("'{s}")
         } else {
             s.to_owned()
@@ -170,5 +170,16 @@ mod tests {
         assert!(csv.starts_with("time,event"));
         assert!(csv.contains("'=cmd"), "{csv}");
         assert!(csv.contains("\"a, \"\"quoted\"\" detail\""), "{csv}");
+    }
+
+    #[test]
+    fn csv_defuses_formulas_after_tab_or_cr() {
+        let mut e = ev(1, "login");
+        e.actor = "\t=HYPERLINK(\"http://x\")".into();
+        e.detail = "\r=1+1".into();
+        let csv = to_csv(&[e]);
+        let row = csv.split_once("\r\n").unwrap().1;
+        assert!(row.contains("'\t=HYPERLINK"), "{row:?}");
+        assert!(row.contains("\"'\r=1+1\""), "{row:?}");
     }
 }

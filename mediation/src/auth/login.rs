@@ -90,6 +90,66 @@ pub enum ExternalError {
     Invalid(String),
 }
 
+/// Bounds how many argon2 computations run at once. Each takes 19 MiB and a core for tens of
+/// milliseconds; without a bound, logins from many addresses (each within its rate limit) fill
+/// the blocking pool (512 threads: about 10 GB). Callers beyond the bound wait their turn.
+pub struct HashGate {
+    permits: tokio::sync::Semaphore,
+    limit: usize,
+}
+
+impl HashGate {
+    pub fn new(limit: usize) -> Self {
+        let limit = limit.max(1);
+        Self {
+            permits: tokio::sync::Semaphore::new(limit),
+            limit,
+        }
+    }
+
+    /// One per core (2 to 8).
+    pub fn for_this_machine() -> Self {
+        Self::new(
+            std::thread::available_parallelism()
+                .map(std::num::NonZeroUsize::get)
+                .unwrap_or(2)
+                .clamp(2, 8),
+        )
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Runs `f` (password hashing) on the blocking pool once a permit is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, LoginError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| LoginError::Internal)?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|_| LoginError::Internal)
+    }
+}
+
+/// Why a password change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordChangeError {
+    /// The wrong current password locked the account (it counts as a failed login).
+    #[error(
+        "this account is locked after too many wrong passwords; ask an administrator to unlock it"
+    )]
+    Locked,
+    /// A message for the user: wrong current password, policy rule broken...
+    #[error("{0}")]
+    Refused(String),
+}
+
 pub struct AuthService {
     pub cfg: AuthConfig,
     pub users: RwLock<UserStore>,
@@ -97,6 +157,7 @@ pub struct AuthService {
     pub sessions: Mutex<SessionTable>,
     pub audit: AuditLog,
     limiter: Mutex<LoginLimiter>,
+    hashing: HashGate,
     external: Option<Arc<dyn ExternalAuth>>,
 }
 
@@ -150,6 +211,7 @@ impl AuthService {
         }
         Ok(Self {
             limiter: Mutex::new(LoginLimiter::new(cfg.login_rate_per_minute)),
+            hashing: HashGate::for_this_machine(),
             sessions: Mutex::new(SessionTable::new(
                 cfg.session_idle_timeout_s,
                 cfg.session_max_age_s,
@@ -183,9 +245,10 @@ impl AuthService {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| users::dummy_hash().to_owned());
         let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || users::verify_hash(&hash, &pw))
-            .await
-            .map_err(|_| LoginError::Internal)?;
+        let ok = self
+            .hashing
+            .run(move || users::verify_hash(&hash, &pw))
+            .await?;
         Ok(match (known, ok) {
             (false, _) => LocalVerdict::NoUser,
             (true, true) => LocalVerdict::Ok,
@@ -340,7 +403,7 @@ impl AuthService {
 
     fn open_external(&self, user: &str, role: Role, client: &str) -> Result<LoginOk, LoginError> {
         let perms = role.permissions();
-        let principal = Principal::new(user.into(), role, perms, None, Via::Session);
+        let principal = Principal::new(user.into(), role, perms, None, Via::Session).external();
         let ok = self.open_session(user, Some((role, perms)), false, principal)?;
         self.audit(
             "login",
@@ -426,7 +489,8 @@ impl AuthService {
             })?;
         let mut c = match s.external {
             Some((role, perms)) => Caller {
-                principal: Principal::new(s.user.clone(), role, perms, None, Via::Session),
+                principal: Principal::new(s.user.clone(), role, perms, None, Via::Session)
+                    .external(),
                 must_change: false,
                 csrf: None,
             },
@@ -456,61 +520,125 @@ impl AuthService {
         }
     }
 
-    /// Changes a local user's password after checking the current one and the policy.
-    /// `Err` is a message for the user.
+    /// Changes a local user's password after checking the current one and the policy, then
+    /// ends the user's other sessions (whoever else holds one is logged out; `keep`, the
+    /// session the change came from, stays). A wrong current password counts as a failed
+    /// login (towards the lockout), so a stolen session cannot guess the password.
     pub async fn change_password(
         &self,
         user: &str,
         current: &str,
         new: &str,
-        client: &str,
-    ) -> Result<(), String> {
+        client: IpAddr,
+        keep: Option<&str>,
+    ) -> Result<(), PasswordChangeError> {
+        use PasswordChangeError::{Locked, Refused};
+        let internal = || Refused("internal error; see the engine log".to_owned());
+        let client_s = client.to_string();
+        if current.len() > super::policy::MAX_LENGTH * 4
+            || new.len() > super::policy::MAX_LENGTH * 4
+        {
+            return Err(Refused(super::policy::PolicyError::TooLong.to_string()));
+        }
         let (hash, history) = {
-            let users = self.users.read().map_err(|_| "internal error".to_owned())?;
+            let users = self.users.read().map_err(|_| internal())?;
             let u = users.get(user).ok_or_else(|| {
-                "this account's password is managed by RADIUS; change it there".to_owned()
+                Refused("this account's password is managed by RADIUS; change it there".to_owned())
             })?;
             (u.password_hash.clone(), u.history.clone())
         };
+        enum Outcome {
+            WrongCurrent,
+            Refused(String),
+            Hashed(String),
+        }
         let policy = self.cfg.password.clone();
         let (u, c, n) = (user.to_owned(), current.to_owned(), new.to_owned());
-        let result = tokio::task::spawn_blocking(move || -> Result<String, String> {
-            if !users::verify_hash(&hash, &c) {
-                return Err("the current password is wrong".into());
-            }
-            if n == c {
-                return Err(super::policy::PolicyError::Unchanged.to_string());
-            }
-            let keep = policy.history;
-            super::policy::check(&policy, &u, &n, |cand| {
-                users::verify_hash(&hash, cand)
-                    || history
-                        .iter()
-                        .take(keep)
-                        .any(|h| users::verify_hash(h, cand))
+        let outcome = self
+            .hashing
+            .run(move || {
+                if !users::verify_hash(&hash, &c) {
+                    return Outcome::WrongCurrent;
+                }
+                if n == c {
+                    return Outcome::Refused(super::policy::PolicyError::Unchanged.to_string());
+                }
+                let keep = policy.history;
+                if let Err(e) = super::policy::check(&policy, &u, &n, |cand| {
+                    users::verify_hash(&hash, cand)
+                        || history
+                            .iter()
+                            .take(keep)
+                            .any(|h| users::verify_hash(h, cand))
+                }) {
+                    return Outcome::Refused(e.to_string());
+                }
+                match users::hash_password(&n) {
+                    Ok(h) => Outcome::Hashed(h),
+                    Err(e) => Outcome::Refused(e.to_string()),
+                }
             })
-            .map_err(|e| e.to_string())?;
-            users::hash_password(&n).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|_| "internal error".to_owned())?;
-        let new_hash = match result {
-            Ok(h) => h,
-            Err(e) => {
-                self.audit("password_change_refused", user, user, client, &e);
-                return Err(e);
+            .await
+            .map_err(|_| internal())?;
+        let new_hash = match outcome {
+            Outcome::Hashed(h) => h,
+            Outcome::Refused(e) => {
+                self.audit("password_change_refused", user, user, &client_s, &e);
+                return Err(Refused(e));
+            }
+            Outcome::WrongCurrent => {
+                let locked_now = self
+                    .users
+                    .write()
+                    .map_err(|_| internal())?
+                    .record_failure(user, self.cfg.max_failed_logins)
+                    .map_err(|_| internal())?;
+                self.audit(
+                    "password_change_refused",
+                    user,
+                    user,
+                    &client_s,
+                    "wrong current password",
+                );
+                if locked_now {
+                    self.end_sessions(user);
+                    self.audit(
+                        "lockout",
+                        "system",
+                        user,
+                        &client_s,
+                        &format!("{} failed logins", self.cfg.max_failed_logins),
+                    );
+                    return Err(Locked);
+                }
+                return Err(Refused("the current password is wrong".into()));
             }
         };
         self.users
             .write()
-            .map_err(|_| "internal error".to_owned())?
+            .map_err(|_| internal())?
             .set_password(user, new_hash, self.cfg.password.history, now_s())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Refused(e.to_string()))?;
+        let ended = self
+            .sessions
+            .lock()
+            .map(|mut t| t.remove_user_except(user, keep))
+            .unwrap_or(0);
         if user == users::ADMIN {
             // The one-time password is useless now; do not leave it lying around.
             let _ = std::fs::remove_file(self.users_dir().join(users::INITIAL_PASSWORD_FILE));
         }
-        self.audit("password_changed", user, user, client, "");
+        self.audit(
+            "password_changed",
+            user,
+            user,
+            &client_s,
+            &if ended > 0 {
+                format!("{ended} other sessions ended")
+            } else {
+                String::new()
+            },
+        );
         Ok(())
     }
 
@@ -558,5 +686,51 @@ impl ExternalAuth for super::radius::RadiusClient {
                 Err(e) => Err(ExternalError::Invalid(e.to_string())),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Many logins at once never run more argon2 computations (19 MiB each) than the gate
+    /// allows; the others wait and then all complete.
+    #[test]
+    fn hash_gate_bounds_concurrent_hashing() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(64)
+            .enable_all()
+            .build()
+            .unwrap();
+        let gate = Arc::new(HashGate::new(3));
+        let active = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let done = rt.block_on(async {
+            let mut tasks = Vec::new();
+            for _ in 0..24 {
+                let (gate, active, peak) = (gate.clone(), active.clone(), peak.clone());
+                tasks.push(tokio::spawn(async move {
+                    gate.run(move || {
+                        let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        users::verify_hash(users::dummy_hash(), "a guess");
+                        active.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                }));
+            }
+            let mut n = 0;
+            for t in tasks {
+                t.await.unwrap().unwrap();
+                n += 1;
+            }
+            n
+        });
+        assert_eq!(done, 24);
+        let peak = peak.load(Ordering::SeqCst);
+        assert!((1..=3).contains(&peak), "peak {peak} > 3");
+        assert!((2..=8).contains(&HashGate::for_this_machine().limit()));
     }
 }

@@ -171,6 +171,9 @@ pub struct Principal {
     pub tenant: Option<Arc<Tenant>>,
     pub via: Via,
     perms: PermSet,
+    /// Authenticated by RADIUS (no local account): the name is RADIUS's, and a local account
+    /// with the same name is someone else's.
+    external: bool,
 }
 
 impl Principal {
@@ -187,7 +190,21 @@ impl Principal {
             tenant,
             via,
             perms,
+            external: false,
         }
+    }
+
+    /// The same principal, marked as authenticated by RADIUS (see [`Principal::is_local`]).
+    pub fn external(mut self) -> Self {
+        self.external = true;
+        self
+    }
+
+    /// Whether `user` names a local account this principal owns. A RADIUS user whose name
+    /// equals a local account's must never act on that account (its keys, its record, its
+    /// password): the two are different people.
+    pub fn is_local(&self) -> bool {
+        !self.external
     }
 
     pub fn can(&self, p: Permission) -> bool {

@@ -74,6 +74,16 @@ impl SessionTable {
         before - self.sessions.len()
     }
 
+    /// Ends every session of `user` but the one of `keep` (the user's own password change:
+    /// whoever else holds a session of the account is logged out, the user is not).
+    pub fn remove_user_except(&mut self, user: &str, keep: Option<&str>) -> usize {
+        let keep = keep.map(token_hash);
+        let before = self.sessions.len();
+        self.sessions
+            .retain(|k, s| s.user != user || Some(*k) == keep);
+        before - self.sessions.len()
+    }
+
     /// Drops expired sessions.
     pub fn prune(&mut self, now: u64) {
         let (idle, max) = (self.idle_s, self.max_age_s);
@@ -130,6 +140,23 @@ mod tests {
         assert_eq!(t.remove_user("alice"), 2);
         assert_eq!(t.len(), 1);
         t.prune(100);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn remove_user_except_keeps_only_the_given_session() {
+        let mut t = SessionTable::new(10, 30);
+        t.insert("a1", s("alice", 0));
+        t.insert("a2", s("alice", 0));
+        t.insert("b1", s("bob", 0));
+        assert_eq!(t.remove_user_except("alice", Some("a2")), 1);
+        assert!(t.touch("a1", 1).is_err());
+        assert!(t.touch("a2", 1).is_ok());
+        assert!(t.touch("b1", 1).is_ok());
+        // Another user's token kept does not protect this user's sessions.
+        assert_eq!(t.remove_user_except("alice", Some("b1")), 1);
+        assert!(t.touch("b1", 1).is_ok());
+        assert_eq!(t.remove_user_except("bob", None), 1);
         assert!(t.is_empty());
     }
 }

@@ -355,15 +355,19 @@ impl UserStore {
         self.save()
     }
 
-    /// Counts a failed login; returns true when this failure locked the account.
+    /// Counts a failed login; returns true when this failure locked the account. Only the
+    /// lock is written to disk at once: a write (with fsync) on every wrong password would
+    /// make a known name's failure measurably slower than an unknown name's, telling which
+    /// accounts exist. The count reaches the disk with the next change of the file; a restart
+    /// forgets a count below the limit.
     pub fn record_failure(&mut self, name: &str, max_failures: u32) -> anyhow::Result<bool> {
         let u = self.get_mut(name)?;
         u.failures = u.failures.saturating_add(1);
         let locked_now = !u.locked && u.failures >= max_failures;
         if locked_now {
             u.locked = true;
+            self.save()?;
         }
-        self.save()?;
         Ok(locked_now)
     }
 
@@ -455,5 +459,26 @@ mod tests {
             .is_err()
         );
         s.delete(ADMIN).unwrap();
+    }
+
+    #[test]
+    fn a_failure_below_the_limit_does_not_write_the_file_but_the_lock_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _) = UserStore::load_or_init(dir.path(), 0).unwrap();
+        let file = dir.path().join("users.json");
+        let before = std::fs::read(&file).unwrap();
+        assert!(!s.record_failure(ADMIN, 2).unwrap());
+        assert_eq!(s.get(ADMIN).unwrap().failures, 1, "counted in memory");
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            before,
+            "no write (no timing oracle)"
+        );
+        assert!(s.record_failure(ADMIN, 2).unwrap());
+        let (again, _) = UserStore::load_or_init(dir.path(), 0).unwrap();
+        assert!(
+            again.get(ADMIN).unwrap().locked,
+            "the lock is on disk at once"
+        );
     }
 }

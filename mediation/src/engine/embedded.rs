@@ -45,25 +45,38 @@ impl EmbeddedProbe {
     pub fn on_frame(&mut self, f: &Frame<'_>) {
         self.frames += 1;
         let pending = &mut self.pending;
-        self.analyzer.on_frame_live(f, &mut |ev| {
-            if let LiveEvent::Sip {
+        self.analyzer.on_frame_live(f, &mut |ev| match ev {
+            LiveEvent::Sip {
                 ts,
                 flow,
                 transport,
                 bytes,
                 ..
-            } = ev
-            {
-                pending.push((
-                    None,
-                    Input::Sip(SipInput {
-                        ts,
-                        flow,
-                        transport,
-                        bytes: bytes.to_vec(),
-                    }),
-                ));
-            }
+            } => pending.push((
+                None,
+                Input::Sip(SipInput {
+                    ts,
+                    flow,
+                    transport,
+                    bytes: bytes.to_vec(),
+                }),
+            )),
+            // Kept with its call, as a remote probe's HEP RTCP is (for the pcap export).
+            LiveEvent::Rtcp {
+                ts,
+                flow,
+                bytes,
+                call_id: Some(call_id),
+            } if !call_id.is_empty() => pending.push((
+                None,
+                Input::Rtcp {
+                    ts,
+                    flow,
+                    call_id: call_id.to_owned(),
+                    bytes: bytes.to_vec(),
+                },
+            )),
+            LiveEvent::Rtcp { .. } => {}
         });
         if f.ts >= self.last_tick + SECOND {
             self.last_tick = f.ts;

@@ -198,6 +198,11 @@ impl Client {
         self.dir.path().join("cookies")
     }
 
+    /// The cookie jar file (for raw curl calls with this client's session).
+    pub fn jar_path(&self) -> PathBuf {
+        self.jar()
+    }
+
     /// Sends a request; returns the status, the body (JSON or a string) and the headers.
     pub fn request_full(
         &self,

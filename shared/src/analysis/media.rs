@@ -56,6 +56,7 @@ impl Tracked {
         self.payloads.capacity() * std::mem::size_of::<(u8, String, u32)>()
             + self.payloads.iter().map(|p| p.1.capacity()).sum::<usize>()
             + self.intervals.capacity() * std::mem::size_of::<IntervalStats>()
+            + self.stats.series().heap_bytes()
             + self.encoding.as_ref().map_or(0, String::capacity)
     }
 }

@@ -275,6 +275,40 @@ pub struct StreamRecord {
     /// What the endpoints reported in RTCP (loss, jitter, RTT), beside our own figures.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rtcp: Option<RtcpRecord>,
+    /// Quality over time, for a chart (absent in reports of probes older than this field).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub series: Option<SeriesRecord>,
+}
+
+/// A stream's quality over time ([`crate::rtp::series`]): buckets of `interval_s` seconds of
+/// capture time, 1 s for streams up to 6 minutes, doubled as a stream grows so there are at
+/// most 360, aligned on multiples of the width since the epoch (the streams of a call share
+/// the grid). Columns: entry `i` of every array is the bucket starting at
+/// `start + i × interval_s`. A bucket without packets (hold, silence suppression) has 0
+/// packets and nulls.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct SeriesRecord {
+    /// Bucket width, seconds.
+    pub interval_s: f64,
+    /// Start of the first bucket (RFC 3339, UTC), and in seconds since the capture's first
+    /// frame (the first frame the probe saw, for a probe's report).
+    pub start: String,
+    pub start_rel: f64,
+    /// Packets received (duplicates excluded).
+    pub packets: Vec<u32>,
+    /// Sequence numbers the stream advanced over.
+    pub expected: Vec<u32>,
+    /// Packets missing from sequence gaps, less late arrivals.
+    pub lost: Vec<u32>,
+    /// Mean and maximum RFC 3550 interarrival jitter, ms (null: no packet with a known clock).
+    pub jitter_mean_ms: Vec<Option<f64>>,
+    pub jitter_max_ms: Vec<Option<f64>>,
+    /// Discards of the fixed jitter-buffer model (they count as loss in the E-model).
+    pub jb_discards: Vec<u32>,
+    /// G.107 E-model R and MOS of the bucket (the stream's codec and delay; the bucket's loss,
+    /// burst ratio and discards); null with fewer than 10 packets or no voice codec.
+    pub r_factor: Vec<Option<f64>>,
+    pub mos: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

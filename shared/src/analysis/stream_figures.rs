@@ -1,10 +1,14 @@
 //! A stream's figures for the report: tshark 4.0's, RFC 3550's, the E-model's, RTCP's.
 use super::media::{MediaTracker, Tracked};
-use super::report::{IntervalRecord, Rfc3550Record, RtcpRecord, StreamRecord, XrRecord};
+use super::report::{
+    IntervalRecord, Rfc3550Record, RtcpRecord, SeriesRecord, StreamRecord, XrRecord,
+};
 use super::time::{rel, rfc3339};
 use crate::rtp::RowIdentity;
+use crate::rtp::codec::Codec;
 use crate::rtp::codec::{CodecLookup, by_encoding_name, by_static_pt};
 use crate::rtp::emodel::{mos_for_interval, mos_for_stream};
+use crate::rtp::series::QualitySeries;
 
 pub(super) fn record(
     id: usize,
@@ -47,6 +51,11 @@ pub(super) fn record(
             .collect(),
         _ => Vec::new(),
     };
+    let voice = match (lookup, &quality) {
+        (CodecLookup::Voice(codec), Ok(q)) => Some((codec, q.one_way_delay_ms)),
+        _ => None,
+    };
+    let series = series_record(t.stats.series(), voice, base);
     let rtcp = session.map(|s| {
         let reported = s.reported(t.ssrc);
         RtcpRecord {
@@ -128,7 +137,51 @@ pub(super) fn record(
         mos_reason,
         mos_intervals: intervals,
         rtcp,
+        series,
     }
+}
+
+/// The series as columns; MOS and R per bucket with the stream's codec and one-way delay.
+fn series_record(
+    s: &QualitySeries,
+    voice: Option<(Codec, f64)>,
+    base: u64,
+) -> Option<SeriesRecord> {
+    if s.is_empty() {
+        return None;
+    }
+    let n = s.len();
+    let mut r = SeriesRecord {
+        interval_s: s.width() as f64 / 1e9,
+        start: rfc3339(s.start()),
+        start_rel: round((s.start() as f64 - base as f64) / 1e9, 9),
+        packets: Vec::with_capacity(n),
+        expected: Vec::with_capacity(n),
+        lost: Vec::with_capacity(n),
+        jitter_mean_ms: Vec::with_capacity(n),
+        jitter_max_ms: Vec::with_capacity(n),
+        jb_discards: Vec::with_capacity(n),
+        r_factor: Vec::with_capacity(n),
+        mos: Vec::with_capacity(n),
+    };
+    let mut start = s.start();
+    for b in s.buckets() {
+        let end = start.saturating_add(s.width());
+        r.packets.push(b.received);
+        r.expected.push(b.expected);
+        r.lost.push(b.lost());
+        r.jitter_mean_ms
+            .push(b.mean_jitter_ms().map(|j| round(j, 3)));
+        r.jitter_max_ms.push(b.max_jitter_ms().map(|j| round(j, 3)));
+        r.jb_discards.push(b.jb_discards);
+        let q = voice.and_then(|(codec, delay)| {
+            mos_for_interval(&b.as_interval(start, end), &codec, delay).ok()
+        });
+        r.r_factor.push(q.map(|q| round(q.r, 1)));
+        r.mos.push(q.map(|q| round(q.mos, 2)));
+        start = end;
+    }
+    Some(r)
 }
 
 fn round(v: f64, digits: i32) -> f64 {

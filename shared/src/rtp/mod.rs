@@ -7,6 +7,8 @@
 //!   Wireshark 4.0 algorithm and row formatting; [`rfc3550`] the RFC's A.1/A.3/A.8.
 //! - [`burst`], [`jitter_buffer`]: loss runs, RFC 3611 burst/gap, jitter-buffer discard models.
 //! - [`emodel`], [`codec`]: G.107 R and MOS, G.113 codec impairments, [`emodel::mos_for_stream`].
+//! - [`series`]: [`series::QualitySeries`], a stream's quality over time (1 s buckets, merged
+//!   pairwise as the stream grows, at most 360).
 //! - [`rtt`]: RTT from SR/RR at a passive observer; RTCP-reported figures per SSRC.
 //! - [`vq_report`]: RFC 6035 `application/vq-rtcpxr` bodies.
 
@@ -19,6 +21,7 @@ mod reader;
 pub mod rfc3550;
 pub mod rtcp;
 pub mod rtt;
+pub mod series;
 pub mod stats;
 pub mod tshark;
 pub mod vq_report;

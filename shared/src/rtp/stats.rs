@@ -7,12 +7,14 @@
 //! - duplicates, late packets, markers, payload-type changes, timestamp jumps;
 //! - loss runs (BurstR) and the RFC 3611 burst/gap machine;
 //! - a fixed and an adaptive jitter-buffer model (discards count as loss for the E-model);
-//! - 10-second intervals, pulled with [`StreamStats::pop_interval`].
+//! - 10-second intervals, pulled with [`StreamStats::pop_interval`];
+//! - the quality over time ([`QualitySeries`]: 1 s buckets, merged as the stream grows).
 
 use super::burst::{BurstGap, LossRuns};
 use super::jitter_buffer::JitterBufferModel;
 use super::packet::RtpPacket;
 use super::rfc3550::{JitterEstimator, SeqState};
+use super::series::QualitySeries;
 use super::tshark::{
     PtClock, RowIdentity, TsharkStats, format_tshark_row, is_telephone_event, mime_clock_rate,
     static_clock_rate,
@@ -121,6 +123,7 @@ pub struct StreamStats {
     ring: [IntervalStats; INTERVAL_RING],
     ring_len: usize,
     ring_head: usize,
+    series: QualitySeries,
 }
 
 impl Default for StreamStats {
@@ -170,6 +173,7 @@ impl StreamStats {
             ring: [IntervalStats::default(); INTERVAL_RING],
             ring_len: 0,
             ring_head: 0,
+            series: QualitySeries::new(),
         }
     }
 
@@ -265,6 +269,7 @@ impl StreamStats {
         }
 
         self.close_intervals(arrival);
+        self.series.at(arrival);
         self.tshark.on_packet(arrival, seq, ts, pt, marker, clock);
         // RFC 3550 A.1 (its verdict only matters to its own counters).
         self.seq.update(seq);
@@ -273,6 +278,8 @@ impl StreamStats {
         let duplicate = self.track_sequence(first, seq);
         if !duplicate {
             self.interval.received = self.interval.received.saturating_add(1);
+            let b = self.series.open_mut();
+            b.received = b.received.saturating_add(1);
         }
 
         // RFC 3550 jitter (telephone-event and unknown clocks excluded).
@@ -282,6 +289,13 @@ impl StreamStats {
             let ds = f64::from(ts.wrapping_sub(prev_ts) as i32);
             if !marker && rate != 0 && d > TS_JUMP_SECONDS * f64::from(rate) && ds.abs() > d / 2.0 {
                 self.ts_jumps += 1;
+            }
+            if rate != 0 {
+                let j_ms = self.jitter.jitter * 1000.0 / f64::from(rate);
+                let b = self.series.open_mut();
+                b.jitter_samples = b.jitter_samples.saturating_add(1);
+                b.jitter_sum_ms += j_ms;
+                b.jitter_max_ms = b.jitter_max_ms.max(j_ms);
             }
         }
         self.prev_ts = ts;
@@ -303,6 +317,8 @@ impl StreamStats {
             let transit = arrival_ms - self.media_ts as f64 * self.ms_per_tick;
             if self.jb_fixed.on_packet(transit, marker) {
                 self.interval.jb_discards = self.interval.jb_discards.saturating_add(1);
+                let b = self.series.open_mut();
+                b.jb_discards = b.jb_discards.saturating_add(1);
                 self.burst_gap.lost(1, true);
             } else {
                 self.burst_gap.received();
@@ -321,16 +337,22 @@ impl StreamStats {
             self.recent = 1;
             self.first_ext = self.highest;
             self.interval_base_seq = self.highest - 1;
+            let b = self.series.open_mut();
+            b.expected = b.expected.saturating_add(1);
             return false;
         }
         let delta = i64::from(seq.wrapping_sub(self.highest as u16) as i16);
         let ext = self.highest + delta;
         if delta > 0 {
             let gap = delta - 1;
+            let b = self.series.open_mut();
+            b.expected = b.expected.saturating_add(delta as u32);
             if gap > 0 && gap <= MAX_GAP {
                 self.loss_runs.on_gap(gap as u64);
                 self.interval.lost = self.interval.lost.saturating_add(gap as u32);
                 self.interval.loss_runs = self.interval.loss_runs.saturating_add(1);
+                b.lost = b.lost.saturating_add(gap as i32);
+                b.loss_runs = b.loss_runs.saturating_add(1);
                 self.burst_gap.lost(gap as u64, false);
             }
             self.recent = if delta >= 128 {
@@ -355,6 +377,8 @@ impl StreamStats {
             if back < MAX_GAP {
                 self.loss_runs.on_recovered();
                 self.interval.lost = self.interval.lost.saturating_sub(1);
+                let b = self.series.open_mut();
+                b.lost = b.lost.saturating_sub(1);
             }
             false
         }
@@ -412,6 +436,11 @@ impl StreamStats {
         it.max_jitter_ms = self.interval_jitter_ms();
         it.expected = (self.highest - self.interval_base_seq).clamp(0, i64::from(u32::MAX)) as u32;
         it
+    }
+
+    /// The stream's quality over time (see [`QualitySeries`]).
+    pub fn series(&self) -> &QualitySeries {
+        &self.series
     }
 
     // --- accessors ---
@@ -686,6 +715,54 @@ mod tests {
     }
 
     #[test]
+    fn one_second_series_matches_the_ten_second_intervals() {
+        let mut s = StreamStats::new();
+        let t0 = 1_700_000_000 * 1_000 * MS;
+        // 35 s at 50 pps, packets 700..710 (14.0 to 14.2 s) lost, 710 late by 3 packets.
+        let mut order: Vec<u32> = (0..1750).filter(|i| !(700..710).contains(i)).collect();
+        let k = order.iter().position(|&x| x == 712).unwrap();
+        order.insert(k + 1, 709);
+        for (n, i) in order.iter().enumerate() {
+            // Arrival follows position, so the late packet arrives late.
+            let t = t0 + (n as u64 + u64::from(*i >= 709) * 9) * 20 * MS;
+            feed(&mut s, t, 0, *i as u16, 160 * i, false);
+        }
+        let series = s.series();
+        assert_eq!(series.width(), crate::rtp::series::SERIES_BASE_WIDTH);
+        assert_eq!(series.start(), t0);
+        assert_eq!(series.len(), 35);
+        let b: Vec<_> = series.buckets().copied().collect();
+        assert_eq!((b[0].received, b[0].expected, b[0].lost()), (50, 50, 0));
+        // Bucket 14: 700..=708 missing (one run of 10 including 709, then 709 arrives late).
+        assert_eq!(
+            (
+                b[14].received,
+                b[14].expected,
+                b[14].lost(),
+                b[14].loss_runs
+            ),
+            (41, 50, 9, 1)
+        );
+        let sum = |f: fn(&crate::rtp::series::Bucket) -> u64| b.iter().map(f).sum::<u64>();
+        assert_eq!(sum(|b| u64::from(b.received)), s.packets() - s.duplicates());
+        assert_eq!(sum(|b| u64::from(b.expected)), s.expected());
+        assert_eq!(sum(|b| u64::from(b.lost())), 9);
+        // The 10 s intervals saw the same packets.
+        let w: Vec<IntervalStats> = std::iter::from_fn(|| s.pop_interval()).collect();
+        assert_eq!(
+            w[1].received,
+            b[10..20].iter().map(|b| b.received).sum::<u32>()
+        );
+        // The late packet's 180 ms of extra transit shows as jitter in bucket 14 only.
+        assert_eq!(b[13].max_jitter_ms(), Some(0.0));
+        assert!(b[14].max_jitter_ms().unwrap() > 5.0);
+        assert!(b[14].mean_jitter_ms().unwrap() < b[14].max_jitter_ms().unwrap());
+        let q14 = mos_for_interval(&b[14].as_interval(0, 0), &G711_PLC, 80.0).unwrap();
+        let q13 = mos_for_interval(&b[13].as_interval(0, 0), &G711_PLC, 80.0).unwrap();
+        assert!(q14.mos < q13.mos, "{} {}", q14.mos, q13.mos);
+    }
+
+    #[test]
     fn size_is_fixed() {
         // Reported by the bench as well; keep an eye on growth.
         assert!(
@@ -725,6 +802,18 @@ mod tests {
             proptest::prop_assert!(s.duplicates() + s.late() <= s.packets());
             if let Ok(q) = mos_for_stream(&s, by_static_pt(0), Some(40.0)) {
                 proptest::prop_assert!((1.0..=4.5).contains(&q.mos));
+            }
+            // The series saw every packet once, and never more sequence numbers than exist.
+            let series = s.series();
+            proptest::prop_assert!(series.len() <= crate::rtp::series::SERIES_MAX_BUCKETS);
+            let received: u64 = series.buckets().map(|b| u64::from(b.received)).sum();
+            proptest::prop_assert_eq!(received, s.packets() - s.duplicates());
+            let expected: u64 = series.buckets().map(|b| u64::from(b.expected)).sum();
+            proptest::prop_assert!(expected <= s.expected());
+            for b in series.buckets() {
+                if let Some(j) = b.max_jitter_ms() {
+                    proptest::prop_assert!(j.is_finite() && j >= 0.0);
+                }
             }
         }
     }

@@ -525,7 +525,11 @@ fn admin_is_forced_to_change_password_then_searches_opens_the_ladder_and_downloa
     assert_eq!(b.count("#ladder g.msg.dim"), 12);
     b.click("#legend li[data-call-id='b2b-leg-2@10.1.0.2']");
     assert_eq!(b.count("#ladder g.msg.dim"), 0);
-    b.wait("#chart-mos");
+    // Quality over time, from each stream's series.
+    for chart in ["#chart-mos", "#chart-loss", "#chart-jitter"] {
+        b.wait(chart);
+    }
+    assert_eq!(b.count("#chart-jitter g.series"), 6, "one line per stream");
 
     // Click an arrow: its raw message in the side panel.
     b.session.click(&arrows[0]);
@@ -589,6 +593,16 @@ fn monitor_is_refused_admin_pages_sees_masked_numbers_and_cannot_export() {
     b.wait_text("#result-count", "1 call,");
     let table = b.text("#calls-table");
     assert!(!table.contains(CALLEE), "numbers are masked: {table}");
+    assert!(
+        table.contains("+44********67"),
+        "the page shows what it gets: {table}"
+    );
+    // A wildcard would read numbers digit by digit: refused, and the page says why.
+    b.session.fill("#q-number", "+4420*");
+    b.click("#search-submit");
+    b.wait_text("#search-error", "numbers:view");
+    b.goto("/#/calls?status=2xx");
+    b.wait_text("#result-count", "1 call,");
 
     // The call: no export, masked numbers in the raw messages too.
     b.click("#calls-table tbody tr");

@@ -471,6 +471,18 @@ fn admin_is_forced_to_change_password_then_searches_opens_the_ladder_and_downloa
     b.click("#search-submit");
     b.wait_text("#result-count", "2 calls");
     assert_eq!(b.count("#calls-table tbody tr"), 2);
+    // Paging with the API's cursor, both ways.
+    b.goto("/#/calls?limit=1");
+    b.wait_text("#result-count", "1 call, page 1");
+    let first = b.text("#calls-table tbody");
+    b.click("#page-next");
+    b.wait_text("#result-count", "page 2");
+    assert_ne!(b.text("#calls-table tbody"), first);
+    b.click("#page-prev");
+    b.wait_text("#result-count", "page 1");
+    assert_eq!(b.text("#calls-table tbody"), first);
+    b.goto("/#/calls");
+    b.wait_text("#result-count", "2 calls");
     b.session.fill("#q-number", "+4420*");
     b.click("#search-submit");
     b.wait_text("#result-count", "1 call,");

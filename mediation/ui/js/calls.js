@@ -96,7 +96,7 @@ export async function renderCalls(el, query) {
     else cursors.length = page + 1;
     mount(results,
       h('div', { class: 'pager' },
-        h('span', { id: 'result-count' }, calls.length ? `${calls.length} call${calls.length === 1 ? '' : 's'}, page ${page + 1}` : 'No call matches.'),
+        h('span', { id: 'result-count' }, calls.length ? `${calls.length} call${calls.length === 1 ? '' : 's'}, page ${page + 1}` : page > 0 ? 'No more calls.' : 'No call matches.'),
         h('button', { type: 'button', class: 'btn minor', id: 'page-prev', disabled: page === 0, onclick: () => run(page - 1) }, '← Previous'),
         h('button', { type: 'button', class: 'btn minor', id: 'page-next', disabled: !resp.next, onclick: () => run(page + 1) }, 'Next →')),
       calls.length ? table(calls) : null);

@@ -204,9 +204,16 @@ impl Browser {
         self.session.wait(css, 30)
     }
 
+    /// Clicks the element `css` matches, finding it again if the page re-rendered it.
     fn click(&self, css: &str) {
-        let e = self.wait(css);
-        self.session.click(&e);
+        self.wait(css);
+        self.session
+            .wait_until(&format!("a click on {css:?}"), 30, || {
+                let e = self.session.try_find(css)?;
+                self.session
+                    .try_cmd("POST", &format!("/element/{}/click", e.0), None)
+                    .ok()
+            });
     }
 
     fn text(&self, css: &str) -> String {
@@ -220,6 +227,16 @@ impl Browser {
             .wait_until(&format!("{css:?} to contain {what:?}"), 30, || {
                 let t = self.session.try_find(css).map(|e| self.session.text(&e))?;
                 t.contains(what).then_some(t)
+            })
+    }
+
+    /// The value of a form field, waited for (non-empty), tolerant of re-rendering.
+    fn value(&self, css: &str) -> String {
+        self.session
+            .wait_until(&format!("a value in {css:?}"), 30, || {
+                let e = self.session.try_find(css)?;
+                let v = self.session.try_property(&e, "value")?;
+                v.as_str().filter(|v| !v.is_empty()).map(str::to_owned)
             })
     }
 
@@ -686,13 +703,7 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     b.session.fill("#new-user-name", "nadia");
     b.click("#new-user-role option[value='operator']");
     b.click("#new-user-submit");
-    let secret = b.wait("#new-user-secret");
-    let temp = b
-        .session
-        .property(&secret, "value")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let temp = b.value("#new-user-secret");
     assert!(temp.len() >= 12, "a temporary password: {temp:?}");
     b.wait("#new-user-secret-copy");
     b.wait_text("#users-table", "nadia");
@@ -707,13 +718,7 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     // Reset (two clicks: the button asks again), then delete.
     b.click("#users-table tr[data-user='nadia'] td.row-actions button:nth-of-type(1)");
     b.click("#users-table tr[data-user='nadia'] td.row-actions button:nth-of-type(1)");
-    let reset = b.wait("#reset-secret");
-    let temp2 = b
-        .session
-        .property(&reset, "value")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let temp2 = b.value("#reset-secret");
     assert!(temp2.len() >= 12 && temp2 != temp);
     b.click("#users-table tr[data-user='nadia'] button.danger");
     b.click("#users-table tr[data-user='nadia'] button.danger");
@@ -730,13 +735,7 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     b.wait("#new-key-form");
     b.session.fill("#new-key-name", "grafana");
     b.click("#new-key-submit");
-    let key_el = b.wait("#key-secret");
-    let key = b
-        .session
-        .property(&key_el, "value")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = b.value("#key-secret");
     assert!(b.text("#keys-msg").contains("shown only once"));
     b.wait("#key-secret-copy");
     let with_key = Client::with_key(engine.https, &key);
@@ -744,17 +743,12 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     b.wait_text("#keys-table", "grafana");
     b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
     b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
-    let rotated_el = b.session.wait_until("the rotated key", 30, || {
+    let rotated = b.session.wait_until("the rotated key", 30, || {
         let e = b.session.try_find("#key-secret")?;
-        let v = b.session.property(&e, "value");
-        (v.as_str()? != key).then_some(e)
+        let v = b.session.try_property(&e, "value")?;
+        let v = v.as_str()?.to_owned();
+        (v != key).then_some(v)
     });
-    let rotated = b
-        .session
-        .property(&rotated_el, "value")
-        .as_str()
-        .unwrap()
-        .to_owned();
     assert_eq!(with_key.get("/calls").0, 401, "the old key no longer works");
     assert_eq!(
         Client::with_key(engine.https, &rotated).get("/calls").0,
@@ -865,13 +859,7 @@ fn admin_pki_page_makes_a_csr_installs_the_signed_certificate_and_edits_the_trus
     // CSR with SANs.
     b.session.fill("#csr-sans", "ui.example.net, 192.0.2.20");
     b.click("#csr-form button[type='submit']");
-    let csr_el = b.wait("#csr-pem");
-    let csr = b
-        .session
-        .property(&csr_el, "value")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let csr = b.value("#csr-pem");
     assert!(
         csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"),
         "{csr}"

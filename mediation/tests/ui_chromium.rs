@@ -744,17 +744,13 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     b.wait_text("#keys-table", "grafana");
     b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
     b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
-    let rotated_el = b.session.wait_until("the rotated key", 30, || {
+    // The page re-renders the secret box: read its value in one go, retrying a stale element.
+    let rotated = b.session.wait_until("the rotated key", 30, || {
         let e = b.session.try_find("#key-secret")?;
-        let v = b.session.property(&e, "value");
-        (v.as_str()? != key).then_some(e)
+        let v = b.session.try_property(&e, "value")?;
+        let v = v.as_str()?.to_owned();
+        (!v.is_empty() && v != key).then_some(v)
     });
-    let rotated = b
-        .session
-        .property(&rotated_el, "value")
-        .as_str()
-        .unwrap()
-        .to_owned();
     assert_eq!(with_key.get("/calls").0, 401, "the old key no longer works");
     assert_eq!(
         Client::with_key(engine.https, &rotated).get("/calls").0,

@@ -743,11 +743,12 @@ fn admin_manages_users_and_api_keys_and_reads_the_audit_log() {
     b.wait_text("#keys-table", "grafana");
     b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
     b.click("#keys-table tbody tr td.row-actions button:nth-of-type(1)");
+    // The page re-renders the secret box: read its value in one go, retrying a stale element.
     let rotated = b.session.wait_until("the rotated key", 30, || {
         let e = b.session.try_find("#key-secret")?;
         let v = b.session.try_property(&e, "value")?;
         let v = v.as_str()?.to_owned();
-        (v != key).then_some(v)
+        (!v.is_empty() && v != key).then_some(v)
     });
     assert_eq!(with_key.get("/calls").0, 401, "the old key no longer works");
     assert_eq!(

@@ -23,7 +23,10 @@ const SEARCH_PARAMS: &[(&str, &str)] = &[
         "start of the time range: RFC 3339 or seconds since 1970",
     ),
     ("to", "end of the time range (exclusive)"),
-    ("number", "caller or callee user part; * and ? wildcards (wildcards need numbers:view)"),
+    (
+        "number",
+        "caller or callee user part; * and ? wildcards (wildcards need numbers:view)",
+    ),
     ("call_id", "a Call-ID of any leg"),
     ("ip", "a signalling address of the call"),
     ("status", "final status class: 1xx..6xx, or 0 for none"),

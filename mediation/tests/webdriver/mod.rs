@@ -335,7 +335,7 @@ impl Session {
             .map(str::to_owned)
     }
 
-    /// A property, or None when the element went away (re-rendered) meanwhile.
+    /// A property, or `None` when the element went stale (the page re-rendered it).
     pub fn try_property(&self, e: &Element, name: &str) -> Option<Value> {
         self.try_cmd("GET", &format!("/element/{}/property/{name}", e.0), None)
             .ok()

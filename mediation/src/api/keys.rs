@@ -97,6 +97,9 @@ impl ApiKeys {
         Ok(Self { path, keys, stamp })
     }
 
+    /// Every change starts from the file as it is now, so a key another process added
+    /// (`api-key create` while the engine runs) survives this process's save.
+    ///
     /// Re-reads the file when someone else (`api-key create` while the engine runs) changed
     /// it; returns whether it did. Cheap when nothing changed (one `stat`).
     pub fn reload_if_changed(&mut self) -> anyhow::Result<bool> {
@@ -144,6 +147,7 @@ impl ApiKeys {
         valid_days: Option<u32>,
         owner: &str,
     ) -> anyhow::Result<String> {
+        self.reload_if_changed()?;
         if name.trim().is_empty() {
             bail!("give the key a name (who or what uses it)");
         }
@@ -165,6 +169,7 @@ impl ApiKeys {
     /// Replaces a key by a new one with the same name, owner and validity period; the old key
     /// stops working at once. Returns the new key (shown once).
     pub fn rotate(&mut self, id: &str) -> anyhow::Result<(String, KeyEntry)> {
+        self.reload_if_changed()?;
         let Some(old) = self.keys.iter().find(|k| k.id == id).cloned() else {
             bail!("no API key with id {id:?}");
         };
@@ -186,6 +191,7 @@ impl ApiKeys {
     }
 
     pub fn revoke(&mut self, id: &str) -> anyhow::Result<()> {
+        self.reload_if_changed()?;
         let before = self.keys.len();
         self.keys.retain(|k| k.id != id);
         if self.keys.len() == before {

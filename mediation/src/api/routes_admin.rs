@@ -314,7 +314,6 @@ fn revoke_keys_of(s: &ApiState, user: &str) -> usize {
     let Ok(mut keys) = s.keys.write() else {
         return 0;
     };
-    let _ = keys.reload_if_changed();
     let ids: Vec<String> = keys
         .list()
         .iter()
@@ -456,9 +455,7 @@ async fn create_key(
         ));
     }
     let key = match s.keys.write() {
-        Ok(mut k) => k
-            .reload_if_changed()
-            .and_then(|_| k.create(&b.name, b.expires_days, &owner)),
+        Ok(mut k) => k.create(&b.name, b.expires_days, &owner),
         Err(_) => return internal(),
     };
     match key {
@@ -486,8 +483,20 @@ async fn create_key(
     }
 }
 
-fn key_owner_of(s: &ApiState, id: &str) -> Option<String> {
-    s.keys.read().ok()?.get(id).map(|k| k.owner().to_owned())
+/// The owner of key `id` if the caller may manage it; 404 otherwise (a key the caller may
+/// not manage does not exist for them).
+fn managed_key_owner(s: &ApiState, p: &Principal, id: &str) -> Result<String, Response> {
+    s.keys
+        .read()
+        .ok()
+        .and_then(|k| k.get(id).map(|k| k.owner().to_owned()))
+        .filter(|o| may_manage_key(p, o))
+        .ok_or_else(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                "no API key with this id that you manage",
+            )
+        })
 }
 
 async fn revoke_key(
@@ -496,17 +505,11 @@ async fn revoke_key(
     c: Client,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(owner) = key_owner_of(&s, &id).filter(|o| may_manage_key(&p, o)) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "no API key with this id that you manage",
-        );
+    let owner = match managed_key_owner(&s, &p, &id) {
+        Ok(o) => o,
+        Err(r) => return r,
     };
-    match s
-        .keys
-        .write()
-        .map(|mut k| k.reload_if_changed().and_then(|_| k.revoke(&id)))
-    {
+    match s.keys.write().map(|mut k| k.revoke(&id)) {
         Ok(Ok(())) => {
             s.auth.audit(
                 "key_revoked",
@@ -527,17 +530,11 @@ async fn rotate_key(
     c: Client,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(owner) = key_owner_of(&s, &id).filter(|o| may_manage_key(&p, o)) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "no API key with this id that you manage",
-        );
+    let owner = match managed_key_owner(&s, &p, &id) {
+        Ok(o) => o,
+        Err(r) => return r,
     };
-    match s
-        .keys
-        .write()
-        .map(|mut k| k.reload_if_changed().and_then(|_| k.rotate(&id)))
-    {
+    match s.keys.write().map(|mut k| k.rotate(&id)) {
         Ok(Ok((key, entry))) => {
             s.auth.audit(
                 "key_rotated",
